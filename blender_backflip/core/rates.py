@@ -1,0 +1,12 @@
+"""Simulation and control rates: the single definition the trainer, the evaluator and the add-on share."""
+
+PHYSICS_HZ: int = 240
+CONTROL_HZ: int = 30
+PHYSICS_DT: float = 1.0 / PHYSICS_HZ
+CONTROL_DT: float = 1.0 / CONTROL_HZ
+SUBSTEPS: int = PHYSICS_HZ // CONTROL_HZ
+
+# After the clip ends the reference holds its final pose this long: the policy must land and then stand.
+HOLD_SECONDS: float = 2.0
+
+assert PHYSICS_HZ % CONTROL_HZ == 0

@@ -1,0 +1,181 @@
+"""Every rotation conversion in the project lives here (quaternions are w, x, y, z).
+
+Arrays broadcast over leading dimensions, so the trainer converts thousands of frames at once and the add-on
+one bone at a time with the same code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_EPS = 1e-12
+
+
+def quat_normalize(q: np.ndarray) -> np.ndarray:
+    q = np.asarray(q, dtype=np.float64)
+    return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), _EPS)
+
+
+def quat_conjugate(q: np.ndarray) -> np.ndarray:
+    q = np.asarray(q)
+    return np.concatenate([q[..., :1], -q[..., 1:]], axis=-1)
+
+
+def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    aw, ax, ay, az = np.moveaxis(a, -1, 0)
+    bw, bx, by, bz = np.moveaxis(b, -1, 0)
+    return np.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        axis=-1,
+    )
+
+
+def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Rotate vectors v by unit quaternions q."""
+    q = np.asarray(q, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    w = q[..., :1]
+    u = q[..., 1:]
+    t = 2.0 * np.cross(u, v)
+    return v + w * t + np.cross(u, t)
+
+
+def quat_from_axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    axis = np.asarray(axis, dtype=np.float64)
+    axis = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), _EPS)
+    half = 0.5 * np.asarray(angle, dtype=np.float64)[..., None]
+    return np.concatenate([np.cos(half), np.sin(half) * axis], axis=-1)
+
+
+def quat_to_rotvec(q: np.ndarray) -> np.ndarray:
+    """Axis * angle (angle in [0, pi]) of unit quaternions; the shorter way round."""
+    q = quat_normalize(q)
+    q = np.where(q[..., :1] < 0.0, -q, q)
+    s = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(s, q[..., :1])
+    scale = np.where(s > 1e-9, angle / np.maximum(s, _EPS), 2.0)
+    return q[..., 1:] * scale
+
+
+def quat_from_rotvec(r: np.ndarray) -> np.ndarray:
+    r = np.asarray(r, dtype=np.float64)
+    angle = np.linalg.norm(r, axis=-1)
+    half = 0.5 * angle
+    k = np.where(angle > 1e-9, np.sin(half) / np.maximum(angle, _EPS), 0.5)
+    return np.concatenate([np.cos(half)[..., None], r * k[..., None]], axis=-1)
+
+
+def quat_angle(q: np.ndarray) -> np.ndarray:
+    """Rotation angle in [0, pi] of unit quaternions."""
+    return np.linalg.norm(quat_to_rotvec(q), axis=-1)
+
+
+def quat_to_matrix(q: np.ndarray) -> np.ndarray:
+    q = quat_normalize(q)
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    m = np.stack(
+        [
+            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+        ],
+        axis=-1,
+    )
+    return m.reshape(q.shape[:-1] + (3, 3))
+
+
+def matrix_to_quat(m: np.ndarray) -> np.ndarray:
+    """Unit quaternion (w >= 0) of rotation matrices, numerically safe for every angle."""
+    m = np.asarray(m, dtype=np.float64)
+    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
+    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
+    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
+    candidates = np.stack(
+        [
+            np.stack([1 + m00 + m11 + m22, m21 - m12, m02 - m20, m10 - m01], -1),
+            np.stack([m21 - m12, 1 + m00 - m11 - m22, m01 + m10, m02 + m20], -1),
+            np.stack([m02 - m20, m01 + m10, 1 - m00 + m11 - m22, m12 + m21], -1),
+            np.stack([m10 - m01, m02 + m20, m12 + m21, 1 - m00 - m11 + m22], -1),
+        ],
+        axis=-2,
+    )
+    pick = np.argmax(np.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22,
+                               1 - m00 - m11 + m22], -1), axis=-1)
+    q = np.take_along_axis(candidates, pick[..., None, None], axis=-2)[..., 0, :]
+    q = quat_normalize(q)
+    return np.where(q[..., :1] < 0.0, -q, q)
+
+
+_AXES = {"x": np.array([1.0, 0.0, 0.0]), "y": np.array([0.0, 1.0, 0.0]), "z": np.array([0.0, 0.0, 1.0])}
+
+
+def quat_from_euler(angles: np.ndarray, order: str) -> np.ndarray:
+    """Quaternion of successive rotations about body-fixed axes, e.g. order "yxz": Ry(a0) Rx(a1) Rz(a2).
+
+    This is how a chain of three MuJoCo hinges in one body composes.
+    """
+    angles = np.asarray(angles, dtype=np.float64)
+    q = quat_from_axis_angle(_AXES[order[0]], angles[..., 0])
+    for i in (1, 2):
+        q = quat_multiply(q, quat_from_axis_angle(_AXES[order[i]], angles[..., i]))
+    return q
+
+
+def euler_from_quat(q: np.ndarray, order: str) -> np.ndarray:
+    """Inverse of quat_from_euler for any order of three distinct axes; middle angle in [-pi/2, pi/2]."""
+    m = quat_to_matrix(q)
+    i, j, k = ("xyz".index(c) for c in order)
+    # Sign of the permutation (i, j, k) decides the signs in the closed form.
+    sign = 1.0 if (j - i) % 3 == 1 else -1.0
+    middle = np.arcsin(np.clip(sign * m[..., i, k], -1.0, 1.0))
+    first = np.arctan2(-sign * m[..., j, k], m[..., k, k])
+    last = np.arctan2(-sign * m[..., i, j], m[..., i, i])
+    return np.stack([first, middle, last], axis=-1)
+
+
+def quat_slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    a = quat_normalize(a)
+    b = quat_normalize(b)
+    t = np.asarray(t, dtype=np.float64)[..., None]
+    dot = np.sum(a * b, axis=-1, keepdims=True)
+    b = np.where(dot < 0.0, -b, b)
+    dot = np.abs(dot)
+    theta = np.arccos(np.clip(dot, -1.0, 1.0))
+    sin_theta = np.sin(theta)
+    near = sin_theta < 1e-6
+    wa = np.where(near, 1.0 - t, np.sin((1.0 - t) * theta) / np.where(near, 1.0, sin_theta))
+    wb = np.where(near, t, np.sin(t * theta) / np.where(near, 1.0, sin_theta))
+    return quat_normalize(wa * a + wb * b)
+
+
+def quat_make_continuous(q: np.ndarray) -> np.ndarray:
+    """Flip signs along axis 0 so that consecutive quaternions lie in the same hemisphere."""
+    q = np.array(q, dtype=np.float64, copy=True)
+    for i in range(1, len(q)):
+        flip = np.sum(q[i] * q[i - 1], axis=-1) < 0.0
+        q[i][flip] = -q[i][flip]
+    return q
+
+
+def angular_velocity(q: np.ndarray, dt: float) -> np.ndarray:
+    """World-frame angular velocity between consecutive quaternions (central differences), shape like q[..., :3]."""
+    q = quat_make_continuous(q)
+    delta = quat_multiply(q[2:], quat_conjugate(q[:-2]))
+    mid = quat_to_rotvec(delta) / (2.0 * dt)
+    first = quat_to_rotvec(quat_multiply(q[1:2], quat_conjugate(q[:1]))) / dt
+    last = quat_to_rotvec(quat_multiply(q[-1:], quat_conjugate(q[-2:-1]))) / dt
+    return np.concatenate([first, mid, last], axis=0)
+
+
+def yaw_quat(q: np.ndarray) -> np.ndarray:
+    """Rotation about world Z only, taken from the body's sideways (Y) axis so it stays valid upside down."""
+    side = quat_rotate(q, np.array([0.0, 1.0, 0.0]))
+    yaw = np.arctan2(-side[..., 0], side[..., 1])
+    return quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), yaw)
