@@ -137,6 +137,12 @@ def euler_from_quat(q: np.ndarray, order: str) -> np.ndarray:
     middle = np.arcsin(np.clip(sign * m[..., i, k], -1.0, 1.0))
     first = np.arctan2(-sign * m[..., j, k], m[..., k, k])
     last = np.arctan2(-sign * m[..., i, j], m[..., i, i])
+    # Gimbal lock (middle = +/-pi/2): only first + last (or first - last) is defined and the two atan2 above
+    # read noise. Put the whole turn into the first angle and zero the last.
+    locked = np.hypot(m[..., i, i], m[..., i, j]) < 1e-7
+    if np.any(locked):
+        first = np.where(locked, np.arctan2(sign * m[..., k, j], m[..., j, j]), first)
+        last = np.where(locked, 0.0, last)
     return np.stack([first, middle, last], axis=-1)
 
 
