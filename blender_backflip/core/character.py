@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import mujoco
@@ -10,7 +11,8 @@ import numpy as np
 
 from . import rates
 from .errors import BackflipError
-from .skeleton import BODIES, BODY_PARENT, DOF_NAMES, FOOT_BODIES, JOINTS, MASS_FRACTION, Proportions
+from .skeleton import (BODIES, BODY_PARENT, CANONICAL, DOF_NAMES, FOOT_BODIES, JOINTS, MASS_FRACTION,
+                       Proportions)
 
 _BODY_COLLIDE = 2  # body geoms touch the ground only: contype=2 meets the floor's conaffinity=2
 _GROUND = 1
@@ -35,13 +37,59 @@ class Character:
     def to_mjcf(self, path: str | os.PathLike[str]) -> None:
         """Write the body as an MJCF file that MuJoCo (and tools that read MJCF) load back."""
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(self.spec.to_xml())
+            handle.write(full_precision_xml(self.spec, self.model))
 
     def with_friction(self, friction: float) -> "Character":
         """The same body on a floor of another sliding friction (a new compiled model)."""
         spec = self.spec.copy()
         spec.geom("floor").friction[0] = friction
         return _wrap(self.proportions, spec)
+
+
+# Numbers MjSpec.to_xml writes with 6 significant digits, and where their exact values are in the model.
+_EXACT = {
+    "option": {"timestep": lambda m, i: [m.opt.timestep]},
+    "body": {"pos": lambda m, i: m.body_pos[i]},
+    "geom": {"pos": lambda m, i: m.geom_pos[i], "size": lambda m, i: m.geom_size[i]},
+    "joint": {"range": lambda m, i: m.jnt_range[i], "armature": lambda m, i: [m.dof_armature[m.jnt_dofadr[i]]]},
+    "general": {"ctrlrange": lambda m, i: m.actuator_ctrlrange[i], "forcerange": lambda m, i: m.actuator_forcerange[i],
+                "gainprm": lambda m, i: m.actuator_gainprm[i], "biasprm": lambda m, i: m.actuator_biasprm[i]},
+}
+_OBJ = {"body": mujoco.mjtObj.mjOBJ_BODY, "geom": mujoco.mjtObj.mjOBJ_GEOM, "joint": mujoco.mjtObj.mjOBJ_JOINT,
+        "general": mujoco.mjtObj.mjOBJ_ACTUATOR}
+
+
+def full_precision_xml(spec: mujoco.MjSpec, model: mujoco.MjModel) -> str:
+    """spec.to_xml() with its numbers at full double precision, so the file loads back to the same model.
+
+    MuJoCo's XML writer rounds every number to 6 significant digits (a 1.25x body's masses change by 1e-5 kg,
+    the 1/240 s timestep becomes 0.00416667). Each rounded number is replaced by the exact value from the
+    compiled model (or, for geom masses, from the spec) when the two agree to the written digits.
+    """
+    root = ET.fromstring(spec.to_xml())
+    for element in root.iter():
+        name = element.get("name")
+        getters = dict(_EXACT.get(element.tag, {}))
+        if element.tag == "option":
+            index = 0
+        elif element.tag in _OBJ and name is not None:
+            index = mujoco.mj_name2id(model, _OBJ[element.tag], name)
+            if index < 0:
+                continue
+            if element.tag == "geom":
+                getters["mass"] = lambda m, i, g=spec.geom(name): [g.mass]
+        else:
+            continue
+        for attribute, getter in getters.items():
+            text = element.get(attribute)
+            if text is None:
+                continue
+            written = np.array([float(v) for v in text.split()])
+            exact = np.asarray(getter(model, index), dtype=np.float64).ravel()[: len(written)]
+            if len(exact) == len(written) and np.allclose(exact, written, rtol=1e-5, atol=1e-9):
+                element.set(attribute, " ".join(repr(float(v)) for v in exact))
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _sphere(body: mujoco.MjsBody, name: str, pos: tuple[float, float, float], radius: float, mass: float) -> None:
@@ -116,6 +164,9 @@ def build_spec(proportions: Proportions) -> mujoco.MjSpec:
         bodies.update({f"{side}_upper_arm": upper, f"{side}_lower_arm": lower, f"{side}_hand": hand,
                        f"{side}_thigh": thigh, f"{side}_shin": shin, f"{side}_foot": foot})
 
+    # PD gains and torque limits follow the gravity torque m g h of the body (s^4 for a uniformly scaled body):
+    # with the canonical gains a 1.25x body (88 kg) cannot hold itself up on its ankles and falls over.
+    strength = (p.total_mass / CANONICAL.total_mass) * (p.standing_height / CANONICAL.standing_height)
     axis_vec = {"x": [1, 0, 0], "y": [0, 1, 0], "z": [0, 0, 1]}
     for joint in JOINTS:
         names = [f"{joint.name}_{a}" for a in joint.axes] if joint.is_ball else [joint.name]
@@ -125,8 +176,8 @@ def build_spec(proportions: Proportions) -> mujoco.MjSpec:
             j.limited = mujoco.mjtLimited.mjLIMITED_TRUE
             j.armature = _ARMATURE
             act = spec.add_actuator(name=name, target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
-            act.set_to_position(kp=joint.kp, kv=joint.kd)
-            act.forcerange = [-joint.torque_limit, joint.torque_limit]
+            act.set_to_position(kp=joint.kp * strength, kv=joint.kd * strength)
+            act.forcerange = [-joint.torque_limit * strength, joint.torque_limit * strength]
             act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
             act.ctrlrange = [joint.lower[i] - 0.5, joint.upper[i] + 0.5]
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
