@@ -1,0 +1,1 @@
+"""Training of the backflip policy (torch, rsl-rl-lib PPO) over MuJoCo; the add-on never imports this."""

@@ -1,0 +1,98 @@
+"""Training configuration: one dataclass, a docstring per field."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .env import EnvConfig
+
+
+@dataclass
+class PPOConfig:
+    hidden_dims: tuple[int, ...] = (256, 128)
+    """Hidden layers of the actor and of the critic."""
+    init_std: float = 0.5
+    """Initial action noise (in action units; one unit moves a PD target by ACTION_SCALE radians)."""
+    learning_rate: float = 3e-4
+    """Adam step size."""
+    schedule: str = "fixed"
+    """'fixed' or rsl-rl's 'adaptive' (which, with 8k-sample batches, kept the step size pinned near its 1e-5
+    floor in our runs: the per-minibatch KL check fires long before a useful step is taken)."""
+    desired_kl: float = 0.01
+    """Target KL for the adaptive schedule."""
+    gamma: float = 0.97
+    """Discount per control step (30 Hz): a horizon of about 1 s, long enough to see the landing coming."""
+    lam: float = 0.95
+    """GAE lambda."""
+    num_steps_per_env: int = 32
+    """Control steps collected per environment per iteration (num_envs * this = samples per iteration)."""
+    num_learning_epochs: int = 5
+    """Passes over each batch."""
+    num_mini_batches: int = 4
+    """Mini-batches per epoch."""
+    clip_param: float = 0.2
+    """PPO ratio clip."""
+    entropy_coef: float = 0.0
+    """Entropy bonus; exploration comes from the learned std."""
+    value_loss_coef: float = 1.0
+    """Weight of the value loss."""
+    max_grad_norm: float = 1.0
+    """Gradient clipping."""
+
+    def rsl_rl_cfg(self) -> dict:
+        model = {
+            "class_name": "MLPModel",
+            "hidden_dims": list(self.hidden_dims),
+            "activation": "elu",
+            "obs_normalization": True,
+        }
+        return {
+            "num_steps_per_env": self.num_steps_per_env,
+            "save_interval": 10**9,
+            "obs_groups": {"actor": ["policy"], "critic": ["policy"]},
+            "actor": {**model, "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": self.init_std,
+                                                    "std_type": "scalar"}},
+            "critic": dict(model),
+            "algorithm": {
+                "class_name": "PPO",
+                "num_learning_epochs": self.num_learning_epochs,
+                "num_mini_batches": self.num_mini_batches,
+                "clip_param": self.clip_param,
+                "gamma": self.gamma,
+                "lam": self.lam,
+                "value_loss_coef": self.value_loss_coef,
+                "entropy_coef": self.entropy_coef,
+                "learning_rate": self.learning_rate,
+                "max_grad_norm": self.max_grad_norm,
+                "use_clipped_value_loss": False,
+                "schedule": self.schedule,
+                "desired_kl": self.desired_kl,
+            },
+            "multi_gpu": None,
+        }
+
+
+@dataclass
+class TrainConfig:
+    env: EnvConfig = field(default_factory=EnvConfig)
+    """The imitation task."""
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    """The learner."""
+    seed: int = 0
+    """Seed of bodies, starts and network initialization (evaluation seeds never overlap these)."""
+    checkpoint_minutes: float = 3.0
+    """Wall-clock minutes between checkpoints (the latest one is what --resume continues from)."""
+    snapshot_every_samples: int = 2_000_000
+    """Keep a numbered snapshot this often (the takes of earlier training stages come from these)."""
+    refresh_variants_every: int = 5
+    """Iterations between refreshes of some of the random bodies in the pool."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict) -> "TrainConfig":
+        ppo = dict(d["ppo"])
+        ppo["hidden_dims"] = tuple(ppo["hidden_dims"])
+        rest = {k: v for k, v in d.items() if k not in ("env", "ppo")}
+        return TrainConfig(env=EnvConfig(**d["env"]), ppo=PPOConfig(**ppo), **rest)

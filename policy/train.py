@@ -1,0 +1,275 @@
+"""Train the backflip policy: `python -m policy.train --device cpu --out runs/NAME [--resume]`.
+
+PPO from rsl-rl-lib over the MuJoCo batch environment. Writes runs/NAME/checkpoint.pt every few minutes,
+numbered snapshots (for the takes), log.csv, TensorBoard scalars and learning_curve.png as it trains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import torch
+from tensordict import TensorDict
+
+from blender_backflip.core.errors import BackflipError
+from blender_backflip.core.motion import load_deepmimic
+
+from .config import TrainConfig
+from .env import ImitationEnv
+from .paths import DEFAULT_CLIP
+
+CSV_FIELDS = ["iteration", "samples", "wall_s", "samples_per_s", "mean_reward", "mean_episode_length",
+              "success_from_standing", "standing_episodes", "mean_body_error_m", "value_loss", "surrogate_loss",
+              "learning_rate", "action_std"]
+
+
+class _EnvInfo:
+    """What rsl-rl's PPO constructor reads from an environment."""
+
+    def __init__(self, env: ImitationEnv, device: str):
+        self.num_envs = env.num_envs
+        self.num_actions = env.num_actions
+        self.max_episode_length = env.max_episode_length
+        self.device = device
+        self.cfg = {}
+
+
+def _obs(obs: np.ndarray, device: str) -> TensorDict:
+    t = torch.from_numpy(obs).to(device)
+    return TensorDict({"policy": t}, batch_size=[t.shape[0]], device=device)
+
+
+def pick_device(requested: str) -> str:
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise BackflipError("--device cuda was asked for, but torch sees no CUDA GPU here. Use --device cpu.")
+    if requested not in ("cpu", "cuda"):
+        raise BackflipError(f"Unknown device '{requested}'. Use cpu or cuda.")
+    return requested
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, clip: Path, out: Path, device: str = "cpu"):
+        from rsl_rl.algorithms import PPO
+
+        self.cfg = cfg
+        self.out = out
+        self.device = device
+        torch.manual_seed(cfg.seed)
+        self.env = ImitationEnv(load_deepmimic(clip), cfg.env, seed=cfg.seed)
+        self.rsl_cfg = cfg.ppo.rsl_rl_cfg()
+        self.obs = _obs(self.env.observations(), device)
+        self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
+        self._prime_normalizers()
+        self.iteration = 0
+        self.samples = 0
+        self.wall = 0.0
+        self.next_snapshot = cfg.snapshot_every_samples
+        self.lengths: deque[float] = deque(maxlen=500)
+        self.standing: deque[float] = deque(maxlen=200)
+
+    def _prime_normalizers(self, steps: int = 32) -> None:
+        """Fill the observation statistics before the first update, so the first step is not taken on raw inputs."""
+        seen = [self.obs]
+        with torch.inference_mode():
+            for _ in range(steps):
+                actions = self.alg.act(self.obs)
+                self.alg.transition.clear()
+                obs, *_ = self.env.step(actions.cpu().numpy().astype(np.float64))
+                self.obs = _obs(obs, self.device)
+                seen.append(self.obs)
+        stacked = torch.cat([s["policy"] for s in seen])
+        batch = TensorDict({"policy": stacked}, batch_size=[stacked.shape[0]], device=self.device)
+        self.alg.actor.update_normalization(batch)
+        self.alg.critic.update_normalization(batch)
+
+    # -- persistence -----------------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {**self.alg.save(), "iteration": self.iteration, "samples": self.samples, "wall_s": self.wall,
+                "config": self.cfg.to_dict(), "format": "blender_backflip.checkpoint/1"}
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(self.state(), tmp)
+        os.replace(tmp, path)  # never leave a half-written checkpoint
+
+    def load(self, path: Path) -> None:
+        state = load_checkpoint(path)
+        self.alg.load(state, None, strict=True)
+        self.iteration, self.samples, self.wall = state["iteration"], state["samples"], state["wall_s"]
+        self.next_snapshot = (self.samples // self.cfg.snapshot_every_samples + 1) * self.cfg.snapshot_every_samples
+
+    # -- learning --------------------------------------------------------------------------------------------
+    def iterate(self) -> dict:
+        start = time.time()
+        rewards, errors = [], []
+        self.alg.train_mode()
+        with torch.inference_mode():
+            for _ in range(self.cfg.ppo.num_steps_per_env):
+                actions = self.alg.act(self.obs)
+                obs, reward, terminated, timed_out, info = self.env.step(actions.cpu().numpy().astype(np.float64))
+                self.obs = _obs(obs, self.device)
+                dones = torch.from_numpy(terminated | timed_out).to(self.device)
+                extras = {"time_outs": torch.from_numpy(timed_out.astype(np.float32)).to(self.device)}
+                self.alg.process_env_step(self.obs, torch.from_numpy(reward.astype(np.float32)).to(self.device),
+                                          dones, extras)
+                rewards.append(reward.mean())
+                errors.append(info["mean_body_error"])
+                lengths = info["done_frame"] - info["done_start"]
+                self.lengths.extend(lengths.tolist())
+                from_standing = info["done_start"] == 0
+                self.standing.extend(info["done_timeout"][from_standing].astype(float).tolist())
+            self.alg.compute_returns(self.obs)
+        losses = self.alg.update()
+        self.iteration += 1
+        n = self.env.num_envs * self.cfg.ppo.num_steps_per_env
+        self.samples += n
+        elapsed = time.time() - start
+        self.wall += elapsed
+        if self.iteration % self.cfg.refresh_variants_every == 0:
+            self.env.refresh_variants()
+        return {
+            "iteration": self.iteration,
+            "samples": self.samples,
+            "wall_s": round(self.wall, 1),
+            "samples_per_s": round(n / elapsed, 1),
+            "mean_reward": round(float(np.mean(rewards)), 4),
+            "mean_episode_length": round(float(np.mean(self.lengths)) if self.lengths else 0.0, 1),
+            "success_from_standing": round(float(np.mean(self.standing)) if self.standing else 0.0, 3),
+            "standing_episodes": len(self.standing),
+            "mean_body_error_m": round(float(np.mean(errors)), 4),
+            "value_loss": round(float(losses.get("value", losses.get("value_function", np.nan))), 5),
+            "surrogate_loss": round(float(losses.get("surrogate", np.nan)), 5),
+            "learning_rate": float(self.alg.learning_rate),
+            "action_std": round(float(self.alg.get_policy().output_std.detach().mean()), 4),
+        }
+
+
+def load_checkpoint(path: Path) -> dict:
+    if not Path(path).is_file():
+        raise BackflipError(f"Checkpoint not found: {path}.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise BackflipError(f"Checkpoint {path} cannot be read ({type(exc).__name__}); it is damaged or not a "
+                            f"checkpoint of this trainer.") from exc
+    if not isinstance(state, dict) or state.get("format") != "blender_backflip.checkpoint/1":
+        raise BackflipError(f"{path} is not a checkpoint of this trainer (no blender_backflip format tag).")
+    return state
+
+
+def write_curve(csv_path: Path, png_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return
+    x = np.array([float(r["samples"]) for r in rows]) / 1e6
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, key, label in zip(axes, ("success_from_standing", "mean_reward", "mean_episode_length"),
+                              ("standing starts that survive clip + 2 s", "mean reward per step", "episode length (steps)")):
+        ax.plot(x, [float(r[key]) for r in rows])
+        ax.set_xlabel("samples (M)")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+    wall = float(rows[-1]["wall_s"]) / 60
+    fig.suptitle(f"backflip training: {x[-1]:.1f}M samples, {wall:.0f} min", fontsize=10)
+    fig.tight_layout()
+    tmp = png_path.with_name(png_path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=80)
+    plt.close(fig)
+    os.replace(tmp, png_path)
+
+
+def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, minutes: float | None,
+          iterations: int | None, quiet: bool = False) -> Trainer:
+    from torch.utils.tensorboard import SummaryWriter
+    from tqdm import tqdm
+
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint.pt"
+    if resume:
+        cfg = TrainConfig.from_dict(load_checkpoint(checkpoint)["config"])
+    trainer = Trainer(cfg, clip, out, device)
+    if resume:
+        trainer.load(checkpoint)
+    csv_path = out / "log.csv"
+    new_csv = not csv_path.exists() or not resume
+    handle = open(csv_path, "w" if new_csv else "a", newline="")
+    writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+    if new_csv:
+        writer.writeheader()
+    board = SummaryWriter(str(out / "tensorboard"))
+    last_save = time.time()
+    deadline = time.time() + minutes * 60 if minutes else None
+    bar = tqdm(total=iterations, disable=quiet, unit="it", dynamic_ncols=True)
+    done = 0
+    try:
+        while (iterations is None or done < iterations) and (deadline is None or time.time() < deadline):
+            done += 1
+            row = trainer.iterate()
+            writer.writerow(row)
+            handle.flush()
+            for key, value in row.items():
+                if key not in ("iteration", "samples"):
+                    board.add_scalar(f"train/{key}", value, row["samples"])
+            bar.update(1)
+            bar.set_postfix(sps=row["samples_per_s"], len=row["mean_episode_length"],
+                            success=row["success_from_standing"], rew=row["mean_reward"])
+            if trainer.samples >= trainer.next_snapshot:
+                trainer.save(out / "snapshots" / f"model_{trainer.samples // 1000:07d}k.pt")
+                trainer.next_snapshot += cfg.snapshot_every_samples
+            if time.time() - last_save > cfg.checkpoint_minutes * 60:
+                trainer.save(checkpoint)
+                write_curve(csv_path, out / "learning_curve.png")
+                last_save = time.time()
+    finally:
+        trainer.save(checkpoint)
+        handle.close()
+        board.close()
+        bar.close()
+        write_curve(csv_path, out / "learning_curve.png")
+    return trainer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m policy.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--out", required=True, type=Path, help="run folder, e.g. runs/flip")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP, help="DeepMimic backflip clip")
+    parser.add_argument("--minutes", type=float, help="stop after this many minutes")
+    parser.add_argument("--iterations", type=int, help="stop after this many iterations")
+    parser.add_argument("--num-envs", type=int, help="parallel characters (default from EnvConfig)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    try:
+        device = pick_device(args.device)
+        cfg = TrainConfig(seed=args.seed)
+        if args.num_envs:
+            cfg.env.num_envs = args.num_envs
+        if args.tiny:
+            cfg.env.num_envs, cfg.env.num_variants = 16, 4
+            cfg.ppo.hidden_dims, cfg.ppo.num_steps_per_env = (32, 32), 8
+        train(cfg, args.out, args.clip, device, args.resume, args.minutes, args.iterations, args.quiet)
+    except BackflipError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
