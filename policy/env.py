@@ -41,6 +41,10 @@ class EnvConfig:
     """Pool bodies replaced by fresh random ones each time refresh_variants() runs."""
     start_from_standing: float = 0.25
     """Probability that an episode starts at the clip's first frame (the evaluation's start)."""
+    start_bin_frames: int = 6
+    """Width (control frames) of the bins of start times whose failure rates steer where episodes start."""
+    start_floor: float = 0.05
+    """Share of the start-time sampling weight every bin keeps however well it goes."""
     joint_noise: float = 0.05
     """Uniform perturbation of each joint angle at the start (radians)."""
     max_body_error: float = 0.8
@@ -99,6 +103,8 @@ class ImitationEnv:
         self.episode_return = np.zeros(self.num_envs)
         self.com_prev = np.zeros((self.num_envs, 3))
         self.body_params = np.ones((self.num_envs, 5))
+        self.start_bins = (self.num_frames - 10 + cfg.start_bin_frames - 1) // cfg.start_bin_frames
+        self.bin_failure = np.full(self.start_bins, 0.5)
         self.reset(np.arange(self.num_envs))
 
     # -- body pool -------------------------------------------------------------------------------------------
@@ -144,7 +150,7 @@ class ImitationEnv:
         n = len(ids)
         self.variant[ids] = self.rng.integers(0, len(self.variants), size=n)
         standing = self.rng.random(n) < self.cfg.start_from_standing
-        start = np.where(standing, 0, self.rng.integers(0, self.num_frames - 10, size=n))
+        start = np.where(standing, 0, self._sample_starts(n))
         self.frame[ids] = start
         self.start_frame[ids] = start
         v = self.variant[ids]
@@ -158,6 +164,18 @@ class ImitationEnv:
         self.com_prev[ids] = self.ref_com[v, start]
         self.episode_return[ids] = 0.0
         self.body_params[ids] = self.variant_params[v]
+
+    def _sample_starts(self, n: int) -> np.ndarray:
+        """Adaptive reference-state initialization: start more often where episodes fail (mjlab's idea)."""
+        weight = self.bin_failure + self.cfg.start_floor
+        bins = self.rng.choice(self.start_bins, size=n, p=weight / weight.sum())
+        frames = bins * self.cfg.start_bin_frames + self.rng.integers(0, self.cfg.start_bin_frames, size=n)
+        return np.minimum(frames, self.num_frames - 11)
+
+    def _record_outcomes(self, ids: np.ndarray, failed: np.ndarray) -> None:
+        bins = self.start_frame[ids] // self.cfg.start_bin_frames
+        for b, f in zip(bins, failed):
+            self.bin_failure[b] += 0.05 * (float(f) - self.bin_failure[b])
 
     def _ref_target(self) -> RefTarget:
         v, f = self.variant, self.frame
@@ -221,5 +239,6 @@ class ImitationEnv:
             "done_return": self.episode_return[ids].copy(),
             "mean_body_error": float(np.mean(np.nan_to_num(body_error, nan=1.0))),
         }
+        self._record_outcomes(ids, terminated[ids])
         self.reset(ids)
         return self.observations(), reward, terminated, timed_out, info

@@ -1,0 +1,119 @@
+"""Evaluate a policy file the way DESIGN.md judges a flip, in the add-on's own runtime (MuJoCo CPU, numpy).
+
+`python -m policy.evaluate POLICY --episodes N --json out.json`: N episodes on the canonical body and N on
+random proportion variants drawn from seeds training never uses; prints a table, writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from blender_backflip.core.character import build_character
+from blender_backflip.core.controller import Controller
+from blender_backflip.core.errors import BackflipError
+from blender_backflip.core.policy_file import load_policy
+from blender_backflip.core.rollout import simulate
+
+from .bodies import EVAL_SEED_OFFSET, canonical_variant, random_variant
+
+VARIANT_SEED_OFFSET = EVAL_SEED_OFFSET + 500_000
+
+
+def run_episode(policy_path: str, group: str, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    variant = canonical_variant(rng) if group == "canonical" else random_variant(rng)
+    character = build_character(variant.proportions, friction=variant.friction)
+    controller = Controller(_policy(policy_path), backend="numpy")
+    result = simulate(character, controller, seed=seed)
+    v = result.verdict
+    return {
+        "seed": seed,
+        "landed": v.landed,
+        "tracking_error_cm": round(v.tracking_error_cm, 3),
+        "max_foot_penetration_cm": round(v.max_foot_penetration_cm, 3),
+        "pitch_deg": round(v.pitch_deg, 1),
+        "final_height_fraction": round(v.final_height_fraction, 3),
+        "non_foot_contact": v.non_foot_contact,
+        "fall_time": v.fall_time,
+        "scale_factors": [round(x, 4) for x in variant.proportions.scale_factors()],
+        "friction": round(variant.friction, 3),
+    }
+
+
+_CACHE: dict = {}
+
+
+def _policy(path: str):
+    if path not in _CACHE:
+        _CACHE[path] = load_policy(path)
+    return _CACHE[path]
+
+
+def summarize(episodes: list[dict]) -> dict:
+    return {
+        "episodes": episodes,
+        "success_rate": float(np.mean([e["landed"] for e in episodes])),
+        "tracking_error_cm": float(np.mean([e["tracking_error_cm"] for e in episodes])),
+        "max_foot_penetration_cm": float(np.max([e["max_foot_penetration_cm"] for e in episodes])),
+    }
+
+
+def evaluate(policy_path: str, episodes: int, workers: int = 1, groups: tuple[str, ...] = ("canonical", "variants")) -> dict:
+    _policy(policy_path)  # fail early with a clear message
+    seeds = {"canonical": [EVAL_SEED_OFFSET + i for i in range(episodes)],
+             "variants": [VARIANT_SEED_OFFSET + i for i in range(episodes)]}
+    out: dict = {"policy": os.fspath(policy_path), "seeds": {g: [seeds[g][0], seeds[g][-1]] for g in groups}}
+    for group in groups:
+        args = [(policy_path, group, s) for s in seeds[group]]
+        if workers > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(pool.map(run_episode, *zip(*args), chunksize=8))
+        else:
+            results = [run_episode(*a) for a in args]
+        out[group] = summarize(results)
+    return out
+
+
+def print_table(result: dict) -> None:
+    print(f"{'bodies':<10} {'episodes':>8} {'landed':>8} {'tracking cm':>12} {'max foot depth cm':>18}")
+    for group in ("canonical", "variants"):
+        if group in result:
+            r = result[group]
+            print(f"{group:<10} {len(r['episodes']):>8} {100 * r['success_rate']:>7.1f}% {r['tracking_error_cm']:>12.2f} "
+                  f"{r['max_foot_penetration_cm']:>18.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m policy.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("policy", type=Path)
+    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--canonical-only", action="store_true")
+    args = parser.parse_args(argv)
+    start = time.time()
+    try:
+        groups = ("canonical",) if args.canonical_only else ("canonical", "variants")
+        result = evaluate(os.fspath(args.policy), args.episodes, args.workers, groups)
+    except BackflipError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_table(result)
+    print(f"({time.time() - start:.0f} s)")
+    if args.json:
+        tmp = args.json.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result, indent=1))
+        os.replace(tmp, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
