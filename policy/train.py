@@ -197,11 +197,11 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
-    out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.pt"
     if resume:
         cfg = TrainConfig.from_dict(load_checkpoint(checkpoint)["config"])
-    trainer = Trainer(cfg, clip, out, device)
+    trainer = Trainer(cfg, clip, out, device)  # bad clip or device fails here, before anything is written
+    out.mkdir(parents=True, exist_ok=True)
     if resume:
         trainer.load(checkpoint)
     csv_path = out / "log.csv"

@@ -1,0 +1,149 @@
+"""Smoke training, checkpoint round trip, export, the numpy/torch runtime, evaluation and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from blender_backflip.core.controller import Controller
+from blender_backflip.core.errors import BackflipError
+from blender_backflip.core.policy_file import load_policy, save_policy
+from policy import evaluate, export, train
+from policy.config import TrainConfig
+
+
+def test_smoke_training_is_finite_and_writes_its_outputs(tiny_run: Path):
+    rows = list(csv.DictReader(open(tiny_run / "log.csv")))
+    assert len(rows) == 2
+    for row in rows:
+        assert np.isfinite(float(row["value_loss"])) and np.isfinite(float(row["surrogate_loss"]))
+        assert float(row["samples_per_s"]) > 0
+    assert (tiny_run / "learning_curve.png").stat().st_size > 1000
+    assert any((tiny_run / "tensorboard").iterdir())
+
+
+def test_checkpoint_round_trip(tiny_run: Path, clip_path: Path):
+    state = train.load_checkpoint(tiny_run / "checkpoint.pt")
+    assert state["iteration"] == 2 and state["samples"] == 2 * 8 * 8
+    trainer = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, tiny_run)
+    trainer.load(tiny_run / "checkpoint.pt")
+    for key, value in state["actor_state_dict"].items():
+        assert torch.equal(trainer.alg.actor.state_dict()[key], value), key
+    obs = trainer.env.observations()
+    assert obs.shape == (8, trainer.env.num_obs) and np.all(np.isfinite(obs))
+
+
+def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: Path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    train.train(TrainConfig(), run, clip_path, "cpu", resume=True, minutes=None, iterations=1, quiet=True)
+    assert train.load_checkpoint(run / "checkpoint.pt")["iteration"] == 3
+    assert [r["iteration"] for r in csv.DictReader(open(run / "log.csv"))] == ["1", "2", "3"]
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_run: Path, clip_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("policy") / "tiny.npz"
+    assert export.main([str(tiny_run / "checkpoint.pt"), "--out", str(out), "--clip", str(clip_path),
+                        "--take", "smoke", "--description", "two iterations"]) == 0
+    return out
+
+
+def test_numpy_and_torch_runtimes_agree_with_the_trained_actor(exported: Path, tiny_run: Path, clip_path: Path):
+    policy = load_policy(exported)
+    assert policy.metadata["take"] == "smoke" and policy.metadata["training_samples"] == 128
+    state = train.load_checkpoint(tiny_run / "checkpoint.pt")
+    trainer = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, tiny_run)
+    trainer.load(tiny_run / "checkpoint.pt")
+    recorded = np.concatenate([trainer.env.step(np.zeros((8, 28)))[0] for _ in range(5)])
+    from tensordict import TensorDict
+
+    with torch.no_grad():
+        td = TensorDict({"policy": torch.from_numpy(recorded)}, batch_size=[len(recorded)])
+        expected = trainer.alg.actor(td).numpy()
+    numpy_actions = Controller(policy, backend="numpy")(recorded)
+    torch_actions = Controller(policy, backend="torch")(recorded)
+    np.testing.assert_allclose(numpy_actions, torch_actions, atol=1e-5)
+    np.testing.assert_allclose(numpy_actions, expected, atol=1e-5)
+
+
+def test_policy_file_with_other_joint_order_is_refused(exported: Path, tmp_path: Path):
+    policy = load_policy(exported)
+    policy.metadata["dof_names"] = list(reversed(policy.metadata["dof_names"]))
+    bad = tmp_path / "bad.npz"
+    save_policy(bad, policy)  # save_policy stamps the core's metadata back on: tamper after saving instead
+    data = dict(np.load(bad))
+    meta = json.loads(str(data["metadata"]))
+    meta["dof_names"] = list(reversed(meta["dof_names"]))
+    data["metadata"] = np.array(json.dumps(meta))
+    np.savez(bad, **data)
+    with pytest.raises(BackflipError, match="dof names"):
+        load_policy(bad)
+
+
+@pytest.mark.parametrize("field,value,match", [("format_version", 99, "format version"), ("control_hz", 60, "control hz")])
+def test_policy_file_with_other_version_or_rate_is_refused(exported: Path, tmp_path: Path, field, value, match):
+    data = dict(np.load(exported))
+    meta = json.loads(str(data["metadata"]))
+    meta[field] = value
+    data["metadata"] = np.array(json.dumps(meta))
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **data)
+    with pytest.raises(BackflipError, match=match):
+        load_policy(bad)
+
+
+def test_corrupt_and_missing_policy_files_are_refused(tmp_path: Path):
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(b"PK\x03\x04 this is not a policy")
+    with pytest.raises(BackflipError, match="damaged"):
+        load_policy(corrupt)
+    with pytest.raises(BackflipError, match="not found"):
+        load_policy(tmp_path / "missing.npz")
+
+
+def test_evaluate_writes_the_protocol_json(exported: Path, tmp_path: Path):
+    out = tmp_path / "eval.json"
+    assert evaluate.main([str(exported), "--episodes", "2", "--json", str(out), "--workers", "1"]) == 0
+    result = json.loads(out.read_text())
+    assert set(result) >= {"canonical", "variants", "policy", "seeds"}
+    for group in ("canonical", "variants"):
+        block = result[group]
+        assert len(block["episodes"]) == 2
+        assert 0.0 <= block["success_rate"] <= 1.0
+        assert block["tracking_error_cm"] > 0.0 and block["max_foot_penetration_cm"] >= 0.0
+    # variant bodies differ from the canonical one and from each other
+    scales = [tuple(e["scale_factors"]) for e in result["variants"]["episodes"]]
+    assert len(set(scales)) == 2 and all(s != (1.0, 1.0, 1.0, 1.0, 1.0) for s in scales)
+
+
+def test_cli_bad_input_one_line_nonzero_and_no_output(tmp_path: Path, capsys, clip_path: Path):
+    out = tmp_path / "p.npz"
+    assert export.main([str(tmp_path / "nope.pt"), "--out", str(out)]) == 2
+    assert "Checkpoint not found" in capsys.readouterr().err and not out.exists()
+
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(b"\x00garbage")
+    assert export.main([str(damaged), "--out", str(out)]) == 2
+    assert "cannot be read" in capsys.readouterr().err and not out.exists()
+
+    assert evaluate.main([str(tmp_path / "nope.npz"), "--episodes", "1"]) == 2
+    assert "not found" in capsys.readouterr().err
+
+    if not torch.cuda.is_available():
+        run = tmp_path / "cuda_run"
+        assert train.main(["--device", "cuda", "--out", str(run)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "CUDA" in err[0] and not run.exists()
+
+    wrong_clip = tmp_path / "wrong.txt"
+    wrong_clip.write_text(json.dumps({"Loop": "none", "Frames": [[0.1] * 40, [0.0] * 40]}))
+    run = tmp_path / "clip_run"
+    assert train.main(["--out", str(run), "--clip", str(wrong_clip), "--tiny", "--iterations", "1"]) == 2
+    assert "width 40" in capsys.readouterr().err and not run.exists()
