@@ -185,3 +185,78 @@ def yaw_quat(q: np.ndarray) -> np.ndarray:
     side = quat_rotate(q, np.array([0.0, 1.0, 0.0]))
     yaw = np.arctan2(-side[..., 0], side[..., 1])
     return quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), yaw)
+
+
+# Blender's rotation modes. Blender's Euler 'XYZ' rotates about world X first, then Y, then Z (extrinsic),
+# so its matrix is Rz @ Ry @ Rx: the body-fixed order read backwards ("zyx") with the angles reversed.
+BLENDER_EULER_MODES: tuple[str, ...] = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
+
+
+def quat_from_blender_euler(angles: np.ndarray, mode: str) -> np.ndarray:
+    """Quaternion of Blender Euler angles (x, y, z angles as Blender stores them) in rotation mode `mode`."""
+    angles = np.asarray(angles, dtype=np.float64)
+    order = mode.lower()[::-1]
+    return quat_from_euler(np.stack([angles[..., "xyz".index(c)] for c in order], axis=-1), order)
+
+
+def blender_euler_from_quat(q: np.ndarray, mode: str) -> np.ndarray:
+    """Blender Euler angles (x, y, z) of quaternions for rotation mode `mode` (e.g. 'XYZ')."""
+    order = mode.lower()[::-1]
+    body = euler_from_quat(q, order)
+    out = np.empty_like(body)
+    for i, c in enumerate(order):
+        out[..., "xyz".index(c)] = body[..., i]
+    return out
+
+
+def euler_make_continuous(angles: np.ndarray, mode: str) -> np.ndarray:
+    """Choose, frame by frame along axis 0, the Euler triple closest to the previous frame's (same rotation).
+
+    Each frame has two triples for one rotation (the second: first and last angle + pi, middle pi - middle)
+    and any multiple of 2 pi on each angle; keyframes interpolated across a +/-pi wrap would spin the wrong way.
+    """
+    angles = np.array(angles, dtype=np.float64, copy=True)
+    order = mode.lower()[::-1]
+    first, middle, last = ("xyz".index(c) for c in order)
+    two_pi = 2.0 * np.pi
+    for i in range(1, len(angles)):
+        prev = angles[i - 1]
+        a = angles[i]
+        b = a.copy()
+        b[..., first] += np.pi
+        b[..., middle] = np.pi - b[..., middle]
+        b[..., last] += np.pi
+        best = []
+        for cand in (a, b):
+            cand = cand + two_pi * np.round((prev - cand) / two_pi)
+            best.append(cand)
+        da = np.sum(np.abs(best[0] - prev), axis=-1, keepdims=True)
+        db = np.sum(np.abs(best[1] - prev), axis=-1, keepdims=True)
+        angles[i] = np.where(db < da, best[1], best[0])
+    return angles
+
+
+def quat_to_axis_angle_wxyz(q: np.ndarray) -> np.ndarray:
+    """Blender's AXIS_ANGLE mode layout (angle, x, y, z) of unit quaternions."""
+    q = quat_normalize(q)
+    s = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(s, q[..., :1])
+    axis = np.where(s > 1e-9, q[..., 1:] / np.maximum(s, _EPS), np.array([0.0, 1.0, 0.0]))
+    return np.concatenate([angle, axis], axis=-1)
+
+
+def shortest_arc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest rotation that turns direction a onto direction b (quaternion)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), _EPS)
+    b = b / np.maximum(np.linalg.norm(b, axis=-1, keepdims=True), _EPS)
+    d = np.sum(a * b, axis=-1, keepdims=True)
+    c = np.cross(a, b)
+    # Opposite directions: turn half way round about any axis perpendicular to a.
+    helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    perp = np.cross(a, helper)
+    perp = perp / np.maximum(np.linalg.norm(perp, axis=-1, keepdims=True), _EPS)
+    opposite = d < -1.0 + 1e-9
+    q = np.where(opposite, np.concatenate([np.zeros_like(d), perp], axis=-1), np.concatenate([1.0 + d, c], axis=-1))
+    return quat_normalize(q)

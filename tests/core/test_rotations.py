@@ -142,3 +142,64 @@ def test_angular_velocity_of_a_constant_spin() -> None:
     t = np.arange(50) * dt
     q = rot.quat_from_rotvec(t[:, None] * w)
     np.testing.assert_allclose(rot.angular_velocity(q, dt), np.broadcast_to(w, (50, 3)), atol=1e-9)
+
+
+# Blender rotation modes (used by the add-on's bake). Blender's Euler 'XYZ' is Rz @ Ry @ Rx (checked against
+# mathutils in tests/blender/test_bake_blender.py as well).
+def _rx(a: float) -> np.ndarray:
+    return np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+
+
+def _ry(a: float) -> np.ndarray:
+    return np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+
+
+def _rz(a: float) -> np.ndarray:
+    return np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+
+
+def test_blender_euler_xyz_is_rz_ry_rx() -> None:
+    q = rot.quat_from_blender_euler(np.array([0.3, 0.5, 0.7]), "XYZ")
+    np.testing.assert_allclose(rot.quat_to_matrix(q), _rz(0.7) @ _ry(0.5) @ _rx(0.3), atol=1e-12)
+    q = rot.quat_from_blender_euler(np.array([0.3, 0.5, 0.7]), "ZXY")
+    np.testing.assert_allclose(rot.quat_to_matrix(q), _ry(0.5) @ _rx(0.3) @ _rz(0.7), atol=1e-12)
+
+
+@given(st.sampled_from(rot.BLENDER_EULER_MODES), unit_quats())
+def test_blender_euler_round_trip(mode: str, q: np.ndarray) -> None:
+    back = rot.quat_from_blender_euler(rot.blender_euler_from_quat(q, mode), mode)
+    assert same_rotation(back, q, atol=1e-7)
+
+
+@given(st.sampled_from(rot.BLENDER_EULER_MODES), unit_quats(), unit_quats())
+def test_euler_make_continuous_keeps_rotations(mode: str, a: np.ndarray, b: np.ndarray) -> None:
+    qs = rot.quat_slerp(a, b, np.linspace(0.0, 1.0, 40))
+    raw = rot.blender_euler_from_quat(qs, mode)
+    smooth = rot.euler_make_continuous(raw, mode)
+    for q, e in zip(qs, smooth):
+        assert same_rotation(rot.quat_from_blender_euler(e, mode), q, atol=1e-6)
+
+
+def test_euler_make_continuous_unwraps_a_full_turn() -> None:
+    turn = np.linspace(0.0, -2.0 * np.pi, 121)
+    qs = rot.quat_from_axis_angle(np.array([1.0, 0.0, 0.0]), turn)
+    smooth = rot.euler_make_continuous(rot.blender_euler_from_quat(qs, "XYZ"), "XYZ")
+    assert np.max(np.abs(np.diff(smooth, axis=0))) < 0.1
+    assert abs(smooth[-1, 0] - smooth[0, 0] + 2.0 * np.pi) < 1e-6
+
+
+@given(unit_quats())
+def test_axis_angle_layout(q: np.ndarray) -> None:
+    aa = rot.quat_to_axis_angle_wxyz(q)
+    assert same_rotation(rot.quat_from_axis_angle(aa[1:], aa[0]), q, atol=1e-9)
+
+
+@given(st.lists(finite, min_size=3, max_size=3), st.lists(finite, min_size=3, max_size=3))
+def test_shortest_arc(a: list[float], b: list[float]) -> None:
+    a_, b_ = np.array(a), np.array(b)
+    if np.linalg.norm(a_) < 1e-3 or np.linalg.norm(b_) < 1e-3:
+        return
+    q = rot.shortest_arc(a_, b_)
+    np.testing.assert_allclose(rot.quat_rotate(q, a_ / np.linalg.norm(a_)), b_ / np.linalg.norm(b_), atol=1e-7)
+    assert same_rotation(rot.shortest_arc(a_, -a_ * 2.0), rot.shortest_arc(a_, -a_), atol=1e-12)
+    np.testing.assert_allclose(rot.quat_rotate(rot.shortest_arc(a_, -a_), a_), -a_, atol=1e-7)
