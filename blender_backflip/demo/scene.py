@@ -75,6 +75,7 @@ def setup_render(scene: bpy.types.Scene, width: int = 640, height: int = 360) ->
     scene.world = world
     world.color = BACKGROUND  # Workbench's render background
     shading = scene.display.shading
+    scene.display.render_aa = "FXAA"  # 8x AA costs 3x the time on a CPU (Mesa); FXAA is clear enough
     shading.light = "STUDIO"
     shading.color_type = "MATERIAL"
     shading.show_shadows = True

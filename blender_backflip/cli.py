@@ -1,0 +1,211 @@
+"""Command line of blender-backflip (`python -m blender_backflip ...`), on the bpy module or Blender's Python.
+
+    python -m blender_backflip demo --out out/ [--quick] [--no-video]
+    python -m blender_backflip flip shot.blend --armature Hero --save out.blend [--start-frame 24] [--take final]
+                                    [--render out/frames/] [--export out.fbx|.bvh|.glb|.gltf]
+
+Any failure prints one line starting with "error:" on stderr and exits non-zero (2: bad input or a flip that
+could not be done; 1: an unexpected failure, with --debug for its traceback). The input .blend is never
+written to: the result goes to --save, which must be another file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from typing import Iterator
+
+from .core.errors import BackflipError
+
+EXIT_INPUT = 2
+EXIT_BUG = 1
+BLEND_MAGIC = (b"BLENDER", b"\x28\xb5\x2f\xfd", b"\x1f\x8b")  # plain, zstd- and gzip-compressed .blend
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m blender_backflip",
+                                     description="A physically simulated backflip, baked onto your own rig.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and Blender's own output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,flip}")
+
+    demo = sub.add_parser("demo", help="the default avatar does a backflip: .blend, video and contact sheet")
+    demo.add_argument("--out", required=True, help="output folder (created if missing)")
+    demo.add_argument("--quick", action="store_true", help="320x180 instead of 640x360 (tests, previews)")
+    demo.add_argument("--no-video", action="store_true", help="skip the MP4 (the .blend and sheet still come)")
+    demo.add_argument("--take", default=None, help="policy take to bake (default: the add-on's default)")
+
+    flip = sub.add_parser("flip", help="bake a flip onto an armature of a .blend and save it as another file")
+    flip.add_argument("blend", help="input .blend (never modified)")
+    flip.add_argument("--armature", required=True, help="name of the armature object")
+    flip.add_argument("--save", required=True, help="output .blend (must not be the input file)")
+    flip.add_argument("--start-frame", type=int, default=None, help="first frame of the flip (default: the "
+                      "scene's current frame)")
+    flip.add_argument("--take", default=None, help="policy take, e.g. 'final' (default: the add-on's default)")
+    flip.add_argument("--render", metavar="DIR", default=None,
+                      help="also render the baked frames to DIR/frame_####.png with the scene's camera")
+    flip.add_argument("--resolution", metavar="WxH", default=None, help="render size, e.g. 640x360 (default: "
+                      "the scene's)")
+    flip.add_argument("--export", metavar="FILE", action="append", default=[],
+                      help="also export the baked motion (.fbx, .bvh, .glb or .gltf); may be repeated")
+    return parser
+
+
+# --------------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _captured(enabled: bool) -> Iterator[list[str]]:
+    """Send what Blender prints (both streams) to a buffer while a step runs; its lines end up in the list."""
+    lines: list[str] = []
+    if not enabled:
+        yield lines
+        return
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    try:
+        fds = [sys.stdout.fileno(), sys.stderr.fileno()]
+    except (AttributeError, OSError, ValueError):
+        yield lines
+        return
+    saved = [os.dup(fd) for fd in fds]
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        try:
+            for fd in fds:
+                os.dup2(tmp.fileno(), fd)
+            yield lines
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            for fd, keep in zip(fds, saved):
+                os.dup2(keep, fd)
+                os.close(keep)
+            tmp.seek(0)
+            lines.extend(tmp.read().decode("utf-8", "replace").splitlines())
+
+
+def _check_blend(path: str, what: str) -> str:
+    if not os.path.exists(path):
+        raise BackflipError(f"{what} '{path}' does not exist.")
+    if not os.path.isfile(path):
+        raise BackflipError(f"{what} '{path}' is not a file.")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if not head.startswith(BLEND_MAGIC):
+        raise BackflipError(f"{what} '{path}' is not a .blend file.")
+    return os.path.abspath(path)
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
+
+
+def _resolution(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise BackflipError(f"--resolution '{text}' is not WIDTHxHEIGHT (e.g. 640x360).") from None
+    if not (4 <= w <= 16384 and 4 <= h <= 16384):
+        raise BackflipError(f"--resolution {w}x{h} is out of range (4 to 16384 pixels a side).")
+    return w, h
+
+
+def cmd_flip(args: argparse.Namespace) -> int:
+    from .operators.export_motion import format_for
+
+    source = _check_blend(args.blend, "Input file")
+    save = os.path.abspath(args.save)
+    if _same_file(source, save):
+        raise BackflipError(f"--save '{args.save}' is the input file; the input is never modified: save to "
+                            "another path.")
+    if not save.lower().endswith(".blend"):
+        raise BackflipError(f"--save '{args.save}' must end in .blend.")
+    for path in args.export:
+        format_for(path)
+        if _same_file(source, os.path.abspath(path)):
+            raise BackflipError(f"--export '{path}' is the input file.")
+    size = _resolution(args.resolution)
+
+    import bpy
+
+    from .demo import pipeline
+
+    t0 = time.perf_counter()
+    with _captured(not args.debug) as noise:
+        try:
+            bpy.ops.wm.open_mainfile(filepath=source, load_ui=False)
+        except RuntimeError as exc:
+            raise BackflipError(f"Blender could not open '{args.blend}' ({pipeline._clean(str(exc))}).") from exc
+    scene = bpy.context.scene
+    obj = bpy.data.objects.get(args.armature)
+    if obj is None or obj.type != "ARMATURE":
+        armatures = sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE")
+        found = f"armatures in it: {', '.join(armatures)}" if armatures else "it has no armature"
+        what = "is not an armature" if obj is not None else "is not in the file"
+        raise BackflipError(f"'{args.armature}' {what} '{args.blend}' ({found}).")
+    if args.render and scene.camera is None:
+        raise BackflipError(f"--render needs a camera, and scene '{scene.name}' has none; add one or drop --render.")
+
+    options = {}
+    if args.start_frame is not None:
+        options["start_frame"] = args.start_frame
+    if args.take is not None:
+        options["take"] = args.take
+    with _captured(not args.debug) as noise:
+        action = pipeline.run_flip(args.armature, **options)
+    del noise
+    start, end = pipeline.action_frame_range(action)
+    print(f"flip: baked '{action.name}' on '{args.armature}', frames {start}-{end} "
+          f"({time.perf_counter() - t0:.1f} s)")
+
+    os.makedirs(os.path.dirname(save), exist_ok=True)
+    with pipeline.quiet_stdout(not args.debug):
+        bpy.ops.wm.save_as_mainfile(filepath=save, check_existing=False)
+    print(f"flip: saved {save}")
+
+    for path in args.export:
+        from .operators.export_motion import export_motion
+
+        with _captured(not args.debug):
+            written = export_motion(obj, path)
+        print(f"flip: exported {written}")
+
+    if args.render:
+        if size is not None:
+            scene.render.resolution_x, scene.render.resolution_y = size
+            scene.render.resolution_percentage = 100
+        t = time.perf_counter()
+        paths = pipeline.render_sequence(scene, os.path.abspath(args.render), start, end, quiet=not args.debug)
+        print(f"flip: rendered {len(paths)} frames to {os.path.abspath(args.render)} "
+              f"({scene.render.resolution_x}x{scene.render.resolution_y}, {time.perf_counter() - t:.1f} s)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo.run import run_demo
+
+    run_demo(args.out, quick=args.quick, video=not args.no_video, take=args.take)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return cmd_demo(args) if args.command == "demo" else cmd_flip(args)
+    except BackflipError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line for the user; --debug shows the traceback
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_BUG
