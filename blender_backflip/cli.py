@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--quick", action="store_true", help="320x180 instead of 640x360 (tests, previews)")
     demo.add_argument("--no-video", action="store_true", help="skip the MP4 (the .blend and sheet still come)")
     demo.add_argument("--take", default=None, help="policy take to bake (default: the add-on's default)")
+    demo.add_argument("--policy-file", default=None, help="a policy file (.npz) instead of the bundled takes")
+    demo.add_argument("--seed", type=int, default=0, help="simulation seed (default 0)")
 
     flip = sub.add_parser("flip", help="bake a flip onto an armature of a .blend and save it as another file")
     flip.add_argument("blend", help="input .blend (never modified)")
@@ -45,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     flip.add_argument("--start-frame", type=int, default=None, help="first frame of the flip (default: the "
                       "scene's current frame)")
     flip.add_argument("--take", default=None, help="policy take, e.g. 'final' (default: the add-on's default)")
+    flip.add_argument("--policy-file", default=None, help="a policy file (.npz) instead of the bundled takes")
+    flip.add_argument("--seed", type=int, default=None, help="simulation seed (default: the panel's, 0)")
+    flip.add_argument("--mass", type=float, default=None, help="the avatar's mass in kg (default: the panel's)")
+    flip.add_argument("--allow-fall", action="store_true",
+                      help="bake the take even when the simulated flip does not land (default: refuse)")
     flip.add_argument("--render", metavar="DIR", default=None,
                       help="also render the baked frames to DIR/frame_####.png with the scene's camera")
     flip.add_argument("--resolution", metavar="WxH", default=None, help="render size, e.g. 640x360 (default: "
@@ -136,7 +143,7 @@ def cmd_flip(args: argparse.Namespace) -> int:
     from .demo import pipeline
 
     t0 = time.perf_counter()
-    with _captured(not args.debug) as noise:
+    with _captured(not args.debug):
         try:
             bpy.ops.wm.open_mainfile(filepath=source, load_ui=False)
         except RuntimeError as exc:
@@ -151,17 +158,31 @@ def cmd_flip(args: argparse.Namespace) -> int:
     if args.render and scene.camera is None:
         raise BackflipError(f"--render needs a camera, and scene '{scene.name}' has none; add one or drop --render.")
 
-    options = {}
+    options: dict = {}
     if args.start_frame is not None:
         options["start_frame"] = args.start_frame
     if args.take is not None:
         options["take"] = args.take
-    with _captured(not args.debug) as noise:
-        action = pipeline.run_flip(args.armature, **options)
-    del noise
+    if args.policy_file is not None:
+        options["policy_file"] = os.path.abspath(args.policy_file)
+    if args.seed is not None:
+        options["seed"] = args.seed
+    if args.mass is not None:
+        options["total_mass"] = args.mass
+    if args.allow_fall:
+        options["allow_fall"] = True
+    with _captured(not args.debug):
+        try:
+            action = pipeline.run_flip(args.armature, **options)
+        except BackflipError as exc:
+            if "Bake a fall" in str(exc):
+                raise BackflipError(f"{exc} (command line: --allow-fall)") from exc
+            raise
     start, end = pipeline.action_frame_range(action)
-    print(f"flip: baked '{action.name}' on '{args.armature}', frames {start}-{end} "
-          f"({time.perf_counter() - t0:.1f} s)")
+    info = pipeline.bake_info(action)
+    print(f"flip: baked '{action.name}' on '{args.armature}', frames {start}-{end}"
+          + (f", take '{info.get('take')}' {info.get('verdict')}" if info else "")
+          + f" ({time.perf_counter() - t0:.1f} s)")
 
     os.makedirs(os.path.dirname(save), exist_ok=True)
     with pipeline.quiet_stdout(not args.debug):
@@ -189,7 +210,8 @@ def cmd_flip(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo.run import run_demo
 
-    run_demo(args.out, quick=args.quick, video=not args.no_video, take=args.take)
+    run_demo(args.out, quick=args.quick, video=not args.no_video, take=args.take, policy_file=args.policy_file,
+             seed=args.seed)
     return 0
 
 

@@ -95,8 +95,7 @@ def _materials() -> list[bpy.types.Material]:
         mat = bpy.data.materials.get(name) or bpy.data.materials.new(name)
         mat.diffuse_color = colour  # Workbench (MATERIAL colour) and the viewport
         mat.roughness = 0.6
-        mat.use_nodes = True
-        bsdf = mat.node_tree.nodes.get("Principled BSDF")
+        bsdf = mat.node_tree.nodes.get("Principled BSDF") if mat.node_tree else None
         if bsdf is not None:
             bsdf.inputs["Base Color"].default_value = colour
             bsdf.inputs["Roughness"].default_value = 0.6

@@ -94,6 +94,17 @@ def run_flip(armature: str, **options) -> bpy.types.Action:
     return action
 
 
+def bake_info(action: bpy.types.Action) -> dict:
+    """What the flip operator recorded on its Action (take, seed, verdict, ...), or {} when it recorded nothing."""
+    import json
+
+    raw = action.get("backflip") if hasattr(action, "get") else None
+    try:
+        return dict(json.loads(raw)) if raw else {}
+    except (TypeError, ValueError):
+        return {}
+
+
 def action_frame_range(action: bpy.types.Action) -> tuple[int, int]:
     start, end = action.frame_range
     return int(round(start)), int(round(end))

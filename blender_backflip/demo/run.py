@@ -21,6 +21,9 @@ from . import scene as sc
 
 ARMATURE = "Hero"
 FPS = 24
+# The mannequin is the canonical body (1.62 m); 45 kg is that body's mass (DeepMimic's humanoid), the middle
+# of the range the policy was trained on.
+MASS_KG = 45.0
 START_FRAME = 1
 SHEET_FRAMES = 8
 # The flip itself (take-off to landing) is the first ~2.2 s of the bake; the rest is standing still.
@@ -58,8 +61,12 @@ def build_scene(width: int, height: int) -> tuple[bpy.types.Scene, bpy.types.Obj
 
 
 def run_demo(out_dir: str, quick: bool = False, video: bool = True, take: str | None = None,
-             log: Callable[[str], None] = print) -> DemoResult:
-    """Build, flip, bake, save and render the demo into `out_dir`."""
+             policy_file: str | None = None, seed: int = 0, log: Callable[[str], None] = print) -> DemoResult:
+    """Build, flip, bake, save and render the demo into `out_dir`.
+
+    A take that does not land is baked all the same (the demo shows what the policy does, falls included);
+    the flip stage's line says how it went.
+    """
     os.makedirs(out_dir, exist_ok=True)
     width, height = (320, 180) if quick else (640, 360)
     times: dict[str, float] = {}
@@ -76,14 +83,17 @@ def run_demo(out_dir: str, quick: bool = False, video: bool = True, take: str | 
           f"{len(bpy.data.objects[f'{ARMATURE}_Body'].data.vertices)} skinned vertices), ground, sun, camera")
 
     t = time.perf_counter()
-    options = {"start_frame": START_FRAME}
+    options = {"start_frame": START_FRAME, "total_mass": MASS_KG, "allow_fall": True, "seed": seed}
     if take:
         options["take"] = take
-    action = pipeline.run_flip(arm.name, **options)
+    if policy_file:
+        options["policy_file"] = os.path.abspath(policy_file)
+    with pipeline.quiet_stdout():  # the operator's own report repeats what the stage line says
+        action = pipeline.run_flip(arm.name, **options)
     frame_range = pipeline.action_frame_range(action)
-    verdict = action.get("backflip_verdict") if hasattr(action, "get") else None
+    info = pipeline.bake_info(action)
     stage(2, "flip", t, f"baked '{action.name}', frames {frame_range[0]}-{frame_range[1]} at {FPS} fps"
-          + (f"; {verdict}" if verdict else ""))
+          + (f"; take '{info['take']}' {info['verdict']}" if info else ""))
 
     t = time.perf_counter()
     scene.frame_start, scene.frame_end = frame_range

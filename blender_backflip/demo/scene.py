@@ -26,8 +26,9 @@ def add_ground(scene: bpy.types.Scene, half_size: float = 8.0) -> bpy.types.Obje
     for i, colour in enumerate(GROUND_COLOURS):
         mat = bpy.data.materials.new(f"Ground {i}")
         mat.diffuse_color = colour
-        mat.use_nodes = True
-        mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = colour
+        bsdf = mat.node_tree.nodes.get("Principled BSDF") if mat.node_tree else None
+        if bsdf is not None:  # EEVEE and Cycles see the same colour as Workbench
+            bsdf.inputs["Base Color"].default_value = colour
         mats.append(mat)
     n = int(round(2 * half_size / TILE))
     bm = bmesh.new()
