@@ -8,12 +8,14 @@ __version__ = "0.1.0"
 
 
 def register() -> None:
-    from .blender import register as _register
+    from . import operators, panels
 
-    _register()
+    panels.register()
+    operators.register()
 
 
 def unregister() -> None:
-    from .blender import unregister as _unregister
+    from . import operators, panels
 
-    _unregister()
+    operators.unregister()
+    panels.unregister()

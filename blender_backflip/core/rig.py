@@ -402,10 +402,11 @@ def fit_to_training_range(avatar: Proportions) -> SimBody:
     clamp = {k: float(np.clip(v, *SCALE_RANGE)) / v for k, v in g.items() if k != "mass"}
     clamp["mass"] = float(np.clip(g["mass"], *MASS_RANGE)) / g["mass"]
     simulated = normal.scaled(**clamp)
-    changed = [f"{k} {g[k]:.2f}x" for k in ("legs", "arms", "trunk", "head", "mass") if abs(clamp[k] - 1) > 1e-6]
+    changed = [f"{k} {g[k]:.2f}x->{g[k] * clamp[k]:.2f}x" for k in ("legs", "arms", "trunk", "head", "mass")
+               if abs(clamp[k] - 1) > 1e-6]
     note = (f"Avatar ({avatar.standing_height:.2f} m, {avatar.total_mass:.0f} kg) is outside the trained range: "
             f"simulated a {simulated.standing_height:.2f} m body"
-            + (f" (clamped to 0.85-1.15: {', '.join(changed)})" if changed else "")
+            + (f" (clamped into the trained range: {', '.join(changed)})" if changed else "")
             + f" and scaled the motion by {factor:.2f}x onto the rig.")
     return SimBody(avatar, simulated, float(factor), note)
 

@@ -1,0 +1,149 @@
+"""What every operator shares: the one place BackflipError becomes a report, finding the armature, the flip
+settings copied out of the panel (and the operator's own options), and restoring the animator's state."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Iterator
+
+import bpy
+
+from ..core.errors import BackflipError
+
+
+def guarded(op: bpy.types.Operator, func: Callable[..., set[str]], *args: Any) -> set[str]:
+    """Run an operator's work; a BackflipError becomes one ERROR report and CANCELLED (no traceback)."""
+    try:
+        return func(*args)
+    except BackflipError as exc:
+        op.report({"ERROR"}, str(exc))
+        return {"CANCELLED"}
+
+
+def settings_of(context: bpy.types.Context) -> Any:
+    return context.scene.backflip  # type: ignore[attr-defined]
+
+
+def active_armature(context: bpy.types.Context) -> bpy.types.Object | None:
+    """The armature the panel points at, else the active object when it is an armature (or a mesh it deforms)."""
+    scene = context.scene
+    picked = getattr(getattr(scene, "backflip", None), "armature", None)
+    if picked is not None and picked.type == "ARMATURE":
+        return picked
+    obj = context.view_layer.objects.active if context.view_layer else None
+    if obj is None:
+        return None
+    if obj.type == "ARMATURE":
+        return obj
+    for mod in getattr(obj, "modifiers", []):
+        if mod.type == "ARMATURE" and mod.object is not None:
+            return mod.object
+    return obj.parent if obj.parent is not None and obj.parent.type == "ARMATURE" else None
+
+
+def resolve_armature(context: bpy.types.Context, name: str = "") -> bpy.types.Object:
+    """The armature an operator works on: by name when given, else the panel's pick or the active armature."""
+    if name:
+        obj = bpy.data.objects.get(name)
+        if obj is None:
+            names = sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE")
+            hint = f"armatures in this file: {', '.join(names)}" if names else "this file has no armature"
+            raise BackflipError(f"No object named '{name}' ({hint}). Pass the armature's name.")
+        if obj.type != "ARMATURE":
+            raise BackflipError(f"'{name}' is a {obj.type.lower()}, not an armature. Pick the avatar's armature.")
+        return obj
+    obj = active_armature(context)
+    if obj is None:
+        raise BackflipError("No armature selected. Select the avatar's armature (or pick it in the Backflip "
+                            "panel) and try again.")
+    return obj
+
+
+def no_armature_message(context: bpy.types.Context) -> str | None:
+    """Why an armature operator cannot run now (for poll_message_set), or None."""
+    if active_armature(context) is None:
+        return "Select an armature, or pick one in the Backflip panel"
+    return None
+
+
+@dataclass
+class FlipSettings:
+    """The settings of one flip, copied out of the panel's PropertyGroup and overridden by operator options."""
+
+    take: str = ""
+    policy_file: str = ""
+    seed: int = 0
+    start_frame: int = 1
+    total_mass: float = 70.0
+    ground_from_feet: bool = True
+    ground_height: float = 0.0
+    facing_from_rig: bool = True
+    facing: float = 0.0  # radians about Z, 0 = +X
+    allow_fall: bool = False
+    reduce_keys: bool = False
+    max_error_deg: float = 0.5
+    max_error_cm: float = 0.5
+    use_nla: bool = False
+
+    @classmethod
+    def from_scene(cls, context: bpy.types.Context, op: bpy.types.Operator | None = None) -> "FlipSettings":
+        group = getattr(context.scene, "backflip", None)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if group is not None and hasattr(group, f.name):
+                values[f.name] = getattr(group, f.name)
+            if op is not None and f.name in op.properties.bl_rna.properties.keys() and op.properties.is_property_set(f.name):
+                values[f.name] = getattr(op, f.name)
+        if values.get("take") == "NONE":
+            values["take"] = ""
+        return cls(**values)
+
+
+def add_flip_options(annotations: dict[str, Any]) -> None:
+    """Operator options that override the panel (headless callers pass them: take='final', seed=3, ...)."""
+    from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
+
+    annotations.update(
+        armature=StringProperty(name="Armature", description="Name of the armature (default: the active one)",
+                                options={"SKIP_SAVE"}),
+        take=StringProperty(name="Take", description="Policy take by name (default: the panel's)",
+                            options={"SKIP_SAVE"}),
+        policy_file=StringProperty(name="Policy file", subtype="FILE_PATH", options={"SKIP_SAVE"},
+                                   description="A policy file to use instead of the bundled takes"),
+        seed=IntProperty(name="Seed", min=0, options={"SKIP_SAVE"}),
+        start_frame=IntProperty(name="Start frame", options={"SKIP_SAVE"}),
+        total_mass=FloatProperty(name="Total mass", min=1.0, max=1000.0, options={"SKIP_SAVE"}),
+        allow_fall=BoolProperty(name="Bake a fall", options={"SKIP_SAVE"}),
+        reduce_keys=BoolProperty(name="Reduce keys", options={"SKIP_SAVE"}),
+        use_nla=BoolProperty(name="NLA strip", options={"SKIP_SAVE"}),
+    )
+
+
+@contextlib.contextmanager
+def preserved_state(context: bpy.types.Context, obj: bpy.types.Object) -> Iterator[None]:
+    """Restore frame, active object, selection and the armature's mode afterwards, whatever happens.
+
+    Inside, the armature is in Object Mode (edits made in Edit Mode are flushed to its bones first).
+    """
+    scene = context.scene
+    view_layer = context.view_layer
+    frame = (scene.frame_current, scene.frame_subframe)
+    active = view_layer.objects.active
+    selected = [o for o in view_layer.objects if o.select_get()]
+    mode = obj.mode
+    if mode != "OBJECT":
+        with context.temp_override(active_object=obj, object=obj):
+            bpy.ops.object.mode_set(mode="OBJECT")
+    try:
+        yield
+    finally:
+        if mode != "OBJECT" and obj.mode != mode:
+            with context.temp_override(active_object=obj, object=obj):
+                bpy.ops.object.mode_set(mode=mode)
+        for o in view_layer.objects:
+            want = o in selected
+            if o.select_get() != want:
+                o.select_set(want)
+        view_layer.objects.active = active
+        scene.frame_set(frame[0], subframe=frame[1])

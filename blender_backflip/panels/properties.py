@@ -1,0 +1,78 @@
+"""Settings of the Backflip panel, saved in the .blend file (Scene.backflip)."""
+
+import math
+from typing import Any
+
+import bpy
+from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty,
+                       StringProperty)
+
+_take_items: list[tuple[str, str, str]] = []  # Blender needs the enum items kept alive in Python
+
+
+def take_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
+    from ..operators._pipeline import available_takes
+
+    items = [(take, take.replace("_", " ").title(), description or f"Policy take '{take}'")
+             for take, _, description in available_takes()]
+    _take_items[:] = items or [("NONE", "No policy found", "The add-on's assets folder has no policy file")]
+    return _take_items
+
+
+def is_armature(self: Any, obj: bpy.types.Object) -> bool:
+    return obj.type == "ARMATURE"
+
+
+class BACKFLIP_PG_bone_role(bpy.types.PropertyGroup):
+    """One row of the bone map: a role of the physics body and the rig's bone that plays it."""
+
+    __annotations__: dict[str, Any] = {
+        "role": StringProperty(name="Role"),
+        "bone": StringProperty(name="Bone", description="The rig's bone for this role"),
+    }
+
+
+class BACKFLIP_PG_settings(bpy.types.PropertyGroup):
+    __annotations__: dict[str, Any] = {
+        "armature": PointerProperty(name="Armature", type=bpy.types.Object, poll=is_armature,
+                                    description="The avatar (default: the active armature)"),
+        # bone map
+        "bone_map": CollectionProperty(type=BACKFLIP_PG_bone_role),
+        "bone_map_index": IntProperty(),
+        "map_armature": StringProperty(description="The armature the bone map was made for"),
+        "preset": StringProperty(name="Preset"),
+        "confidence": FloatProperty(name="Confidence", subtype="FACTOR", min=0.0, max=1.0),
+        # body
+        "height": FloatProperty(name="Height", unit="LENGTH", description="Read from the rig"),
+        "total_mass": FloatProperty(name="Total mass", default=70.0, min=1.0, max=1000.0, unit="MASS",
+                                    description="The avatar's mass in kg (its body's segments share it)"),
+        # flip
+        "take": EnumProperty(name="Take", items=take_items, description="Which trained policy performs the flip"),
+        "policy_file": StringProperty(name="Policy file", subtype="FILE_PATH",
+                                      description="A policy file to use instead of the bundled takes"),
+        "seed": IntProperty(name="Seed", default=0, min=0, description="Same seed, same flip"),
+        "start_frame": IntProperty(name="Start frame", default=1, description="First frame of the baked flip"),
+        "ground_from_feet": BoolProperty(name="Ground from feet", default=True,
+                                         description="Ground height at the lowest point of the feet at rest"),
+        "ground_height": FloatProperty(name="Ground height", unit="LENGTH", default=0.0),
+        "facing_from_rig": BoolProperty(name="Facing from rig", default=True,
+                                        description="Flip backwards from the way the avatar faces at rest"),
+        "facing": FloatProperty(name="Facing", subtype="ANGLE", default=-math.pi / 2,
+                                description="Direction the avatar faces (about Z, 0 = +X, -90 = -Y, the front view)"),
+        "allow_fall": BoolProperty(name="Bake a fall", default=False,
+                                   description="Bake the take even when the simulated flip does not land"),
+        "reduce_keys": BoolProperty(name="Reduce keys", default=False,
+                                    description="Drop keys that linear interpolation reproduces within the errors"),
+        "max_error_deg": FloatProperty(name="Max rotation error", default=0.5, min=0.01, max=10.0,
+                                       description="Degrees"),
+        "max_error_cm": FloatProperty(name="Max location error", default=0.5, min=0.01, max=10.0,
+                                      description="Centimetres"),
+        "use_nla": BoolProperty(name="NLA strip", default=False,
+                                description="Put the flip in a new NLA strip instead of the active action"),
+        # last results, shown in the panel
+        "last_note": StringProperty(),
+        "last_verdict": StringProperty(),
+    }
+
+
+classes = (BACKFLIP_PG_bone_role, BACKFLIP_PG_settings)
