@@ -74,3 +74,19 @@ def scene_snapshot() -> dict:
                               for pb in (o.pose.bones if o.pose else [])))
     return {"objects": objs, "actions": sorted(a.name for a in bpy.data.actions),
             "frame": scene.frame_current, "active": view_layer.objects.active.name if view_layer.objects.active else None}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "flip_quality: checks how well the bundled policy flips (skipped while it "
+                                       "still trains: measured canonical success below 0.9)")
+
+
+def bundled_success() -> tuple[str | None, float | None]:
+    path = bundled_policy()
+    if path is None:
+        return None, None
+    from blender_backflip.core.policy_file import load_policy
+
+    success = load_policy(path).metadata.get("measured_success") or {}
+    value = success.get("canonical") if isinstance(success, dict) else success
+    return path, (float(value) if value is not None else None)
