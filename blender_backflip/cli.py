@@ -12,12 +12,9 @@ written to: the result goes to --save, which must be another file.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
 import time
-from typing import Iterator
 
 from .core.errors import BackflipError
 
@@ -62,36 +59,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _captured(enabled: bool) -> Iterator[list[str]]:
-    """Send what Blender prints (both streams) to a buffer while a step runs; its lines end up in the list."""
-    lines: list[str] = []
-    if not enabled:
-        yield lines
-        return
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    try:
-        fds = [sys.stdout.fileno(), sys.stderr.fileno()]
-    except (AttributeError, OSError, ValueError):
-        yield lines
-        return
-    saved = [os.dup(fd) for fd in fds]
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        try:
-            for fd in fds:
-                os.dup2(tmp.fileno(), fd)
-            yield lines
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                stream.flush()
-            for fd, keep in zip(fds, saved):
-                os.dup2(keep, fd)
-                os.close(keep)
-            tmp.seek(0)
-            lines.extend(tmp.read().decode("utf-8", "replace").splitlines())
-
-
 def _check_blend(path: str, what: str) -> str:
     if not os.path.exists(path):
         raise BackflipError(f"{what} '{path}' does not exist.")
@@ -143,7 +110,7 @@ def cmd_flip(args: argparse.Namespace) -> int:
     from .demo import pipeline
 
     t0 = time.perf_counter()
-    with _captured(not args.debug):
+    with pipeline.captured_output(not args.debug):
         try:
             bpy.ops.wm.open_mainfile(filepath=source, load_ui=False)
         except RuntimeError as exc:
@@ -171,7 +138,7 @@ def cmd_flip(args: argparse.Namespace) -> int:
         options["total_mass"] = args.mass
     if args.allow_fall:
         options["allow_fall"] = True
-    with _captured(not args.debug):
+    with pipeline.captured_output(not args.debug):
         try:
             action = pipeline.run_flip(args.armature, **options)
         except BackflipError as exc:
@@ -185,14 +152,14 @@ def cmd_flip(args: argparse.Namespace) -> int:
           + f" ({time.perf_counter() - t0:.1f} s)")
 
     os.makedirs(os.path.dirname(save), exist_ok=True)
-    with pipeline.quiet_stdout(not args.debug):
+    with pipeline.captured_output(not args.debug):
         bpy.ops.wm.save_as_mainfile(filepath=save, check_existing=False)
     print(f"flip: saved {save}")
 
     for path in args.export:
         from .operators.export_motion import export_motion
 
-        with _captured(not args.debug):
+        with pipeline.captured_output(not args.debug):
             written = export_motion(obj, path)
         print(f"flip: exported {written}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 from typing import Iterator
 
 import bpy
@@ -16,27 +17,34 @@ from ..core.errors import BackflipError
 
 
 @contextlib.contextmanager
-def quiet_stdout(enabled: bool = True) -> Iterator[None]:
-    """Silence what Blender's C code prints on stdout (per-frame render lines, 'Saved ...'); stderr stays."""
+def captured_output(enabled: bool = True) -> Iterator[list[str]]:
+    """Send what Blender's C code prints (stdout and stderr: per-frame render lines, 'Saved ...', Mesa's EGL
+    warnings) to a buffer while a step runs; the yielded list holds those lines afterwards."""
+    lines: list[str] = []
     if not enabled:
-        yield
+        yield lines
         return
-    sys.stdout.flush()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (e.g. captured): nothing to silence
-        yield
+        fds = [sys.stdout.fileno(), sys.stderr.fileno()]
+    except (AttributeError, OSError, ValueError):  # not real files (e.g. captured by a test runner)
+        yield lines
         return
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
+    saved = [os.dup(fd) for fd in fds]
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        try:
+            for fd in fds:
+                os.dup2(tmp.fileno(), fd)
+            yield lines
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            for fd, keep in zip(fds, saved):
+                os.dup2(keep, fd)
+                os.close(keep)
+            tmp.seek(0)
+            lines.extend(tmp.read().decode("utf-8", "replace").splitlines())
 
 
 def operator_available(idname: str) -> bool:
@@ -127,7 +135,7 @@ def render_video(scene: bpy.types.Scene, path: str, frame_start: int, frame_end:
         render.filepath = path
         render.use_file_extension = False
         scene.frame_start, scene.frame_end = frame_start, frame_end
-        with quiet_stdout(quiet):
+        with captured_output(quiet):
             bpy.ops.render.render(animation=True, scene=scene.name)
     finally:
         settings.media_type = "IMAGE"
@@ -150,7 +158,7 @@ def render_frames(scene: bpy.types.Scene, folder: str, frames: list[int], prefix
     try:
         settings.media_type = "IMAGE"
         settings.file_format = "PNG"
-        with quiet_stdout(quiet):
+        with captured_output(quiet):
             for frame in frames:
                 scene.frame_set(frame)
                 path = os.path.join(folder, f"{prefix}{frame:04d}.png")
@@ -181,7 +189,7 @@ def render_sequence(scene: bpy.types.Scene, folder: str, frame_start: int, frame
         render.filepath = os.path.join(folder, "frame_####")
         render.use_file_extension = True
         scene.frame_start, scene.frame_end = frame_start, frame_end
-        with quiet_stdout(quiet):
+        with captured_output(quiet):
             bpy.ops.render.render(animation=True, scene=scene.name)
     finally:
         settings.media_type, settings.file_format = saved_format

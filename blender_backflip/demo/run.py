@@ -54,8 +54,9 @@ def build_scene(width: int, height: int) -> tuple[bpy.types.Scene, bpy.types.Obj
     arm = mannequin.create_mannequin(ARMATURE)
     sc.add_ground(scene)
     sc.add_light(scene)
-    sc.add_camera(scene)
+    camera = sc.add_camera(scene)
     sc.setup_render(scene, width, height)
+    sc.frame_flip_region(camera, arm, width / height, mannequin.CANONICAL.standing_height)
     scene.frame_start = scene.frame_current = START_FRAME
     return scene, arm
 
@@ -88,7 +89,7 @@ def run_demo(out_dir: str, quick: bool = False, video: bool = True, take: str | 
         options["take"] = take
     if policy_file:
         options["policy_file"] = os.path.abspath(policy_file)
-    with pipeline.quiet_stdout():  # the operator's own report repeats what the stage line says
+    with pipeline.captured_output():  # the operator's own report repeats what the stage line says
         action = pipeline.run_flip(arm.name, **options)
     frame_range = pipeline.action_frame_range(action)
     info = pipeline.bake_info(action)
@@ -108,7 +109,7 @@ def run_demo(out_dir: str, quick: bool = False, video: bool = True, take: str | 
 
     t = time.perf_counter()
     blend = os.path.abspath(os.path.join(out_dir, "backflip.blend"))
-    with pipeline.quiet_stdout():
+    with pipeline.captured_output():
         bpy.ops.wm.save_as_mainfile(filepath=blend, check_existing=False)
     stage(4, "save", t, blend)
 

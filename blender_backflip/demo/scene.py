@@ -122,6 +122,16 @@ def frame_camera(camera: bpy.types.Object, points: np.ndarray, facing: Vector, a
     camera.rotation_euler = direction.to_track_quat("-Z", "Y").to_euler()
 
 
+def frame_flip_region(camera: bpy.types.Object, armature: bpy.types.Object, aspect: float,
+                      height: float) -> None:
+    """Frame, before any bake, where a flip of this avatar happens: from 0.4 m in front of it to 2.2 m behind
+    (a flip travels about 1.1 m back; a fall lies down behind it), from the ground to 1.25x its height."""
+    fwd = rest_facing(armature)
+    base = np.array(armature.matrix_world.translation)
+    corners = [base + np.array(fwd) * d + np.array([0.0, 0.0, z]) for d in (0.4, -2.2) for z in (0.0, 1.25 * height)]
+    frame_camera(camera, np.array(corners), fwd, aspect, margin=1.05)
+
+
 def world_points_over_frames(objects: list[bpy.types.Object], scene: bpy.types.Scene, frames: list[int],
                              max_points: int = 400) -> np.ndarray:
     """World positions of (a sample of) the evaluated vertices of `objects` at each frame: what is on screen."""

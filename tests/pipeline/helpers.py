@@ -40,7 +40,7 @@ from blender_backflip.demo import pipeline
 scene, arm = build_scene(int(sys.argv[2]), int(sys.argv[3]))
 if len(sys.argv) > 4:
     arm.name = sys.argv[4]
-with pipeline.quiet_stdout():
+with pipeline.captured_output():
     bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1])
 """
 
@@ -56,3 +56,102 @@ def make_shot(path: Path, width: int = 96, height: int = 54, armature: str = "He
 def error_lines(proc: subprocess.CompletedProcess) -> list[str]:
     """The lines the CLI printed on stderr (Blender's own noise is kept out by the CLI)."""
     return [ln for ln in proc.stderr.splitlines() if ln.strip()]
+
+
+def make_policy(path: Path, take: str = "test") -> Path:
+    """A policy file that always acts zero (PD targets on the reference): valid, deterministic, made in a blink.
+
+    It runs the synthetic backflip clip of the core tests, so no file from outside the repository is needed.
+    The pipeline tests never judge the flip's quality, only that what was simulated is what is baked,
+    exported and rendered.
+    """
+    import numpy as np
+
+    from blender_backflip.core.motion import parse_deepmimic
+    from blender_backflip.core.observation import OBS_DIM
+    from blender_backflip.core.policy_file import PolicyFile, save_policy
+    from blender_backflip.core.skeleton import NUM_DOFS
+    from tests.core.conftest import synthetic_backflip_dict
+
+    sizes = [OBS_DIM, 16, NUM_DOFS]
+    weights = [np.zeros((sizes[i + 1], sizes[i])) for i in range(len(sizes) - 1)]
+    biases = [np.zeros(sizes[i + 1]) for i in range(len(sizes) - 1)]
+    reference = parse_deepmimic(synthetic_backflip_dict(), name="synthetic_backflip").with_loop("clamp")
+    save_policy(path, PolicyFile(weights, biases, np.zeros(OBS_DIM), np.ones(OBS_DIM), 1e-2, reference,
+                                 {"take": take, "description": "zero-action test policy"}))
+    return path
+
+
+def expected_silhouettes(blend: Path, frames: list[int] | None = None, mesh: str = "Hero_Body", head_bone: str = "mixamorig:Head",
+                         feet_bones: tuple[str, ...] = ("mixamorig:LeftFoot", "mixamorig:RightFoot"),
+                         armature: str = "Hero", size: tuple[int, int] | None = None) -> list[dict]:
+    """Where the baked avatar must appear on each frame, from the saved .blend (this process's bpy).
+
+    For each frame: the bounding box (pixels, y down) of the deformed mesh projected through the scene camera,
+    and the projected centres of the head and of the feet (frames: default every frame of the bake). Compared with what the renderer drew, this checks
+    that the frames show the baked motion, whatever the flip looks like.
+    """
+    import bpy
+    import numpy as np
+    from mathutils import Vector
+
+    bpy.ops.wm.open_mainfile(filepath=str(blend), load_ui=False)
+    scene = bpy.context.scene
+    if frames is None:  # every frame of the baked action
+        start, end = bpy.data.objects[armature].animation_data.action.frame_range
+        frames = list(range(int(round(start)), int(round(end)) + 1))
+    cam = scene.camera
+    if size is None:
+        w = scene.render.resolution_x * scene.render.resolution_percentage / 100
+        h = scene.render.resolution_y * scene.render.resolution_percentage / 100
+    else:
+        w, h = size
+        scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = w, h, 100
+    body = bpy.data.objects[mesh]
+    arm = bpy.data.objects[armature]
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+
+    # Camera projection as numpy (the renderer's: perspective of the scene camera at the render size).
+    proj = np.array(cam.calc_matrix_camera(depsgraph, x=int(w), y=int(h)))
+
+    def pixels(points: np.ndarray) -> np.ndarray:
+        view = np.array(cam.matrix_world.inverted())
+        p = np.c_[points, np.ones(len(points))] @ (proj @ view).T
+        ndc = p[:, :2] / p[:, 3:4]
+        return np.c_[(ndc[:, 0] + 1) / 2 * w, (1 - (ndc[:, 1] + 1) / 2) * h]
+
+    def pixel(co) -> tuple[float, float]:
+        x, y = pixels(np.array([list(co)]))[0]
+        return float(x), float(y)
+
+    out = []
+    for frame in frames:
+        scene.frame_set(frame)
+        ev = body.evaluated_get(depsgraph)
+        m = ev.to_mesh()
+        co = np.empty(len(m.vertices) * 3)
+        m.vertices.foreach_get("co", co)
+        ev.to_mesh_clear()
+        mw = np.array(body.matrix_world)
+        world = co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
+        px = pixels(world)
+        amw = arm.matrix_world
+        head_pb = arm.pose.bones[head_bone]
+        head = amw @ (head_pb.head + 0.55 * (head_pb.tail - head_pb.head))
+        feet = [amw @ (0.5 * (arm.pose.bones[b].head + arm.pose.bones[b].tail)) for b in feet_bones]
+        out.append({
+            "frame": frame,
+            "bbox": (float(px[:, 0].min()), float(px[:, 1].min()), float(px[:, 0].max()), float(px[:, 1].max())),
+            "head": pixel(head),
+            "feet": pixel(sum(feet, Vector()) / len(feet)),
+            "top_z": float(world[:, 2].max()),
+            "bottom_z": float(world[:, 2].min()),
+        })
+    return out
+
+
+def up_angle_deg(head: tuple[float, float], feet: tuple[float, float]) -> float:
+    """Angle of the feet-to-head direction on the picture from straight up (degrees, y grows downwards)."""
+    import math
+
+    return math.degrees(math.atan2(head[0] - feet[0], feet[1] - head[1]))
