@@ -236,8 +236,9 @@ def run_ext(blender_ext: Path, *args: str) -> str:
     return out
 
 
-def build(out_dir: Path, cache: Path, offline: bool = False, package: Path = PACKAGE, log=print) -> Path:
+def build(out_dir: Path, cache: Path, offline: bool = False, package: Path | None = None, log=print) -> Path:
     """Build and validate the zip; returns its path."""
+    package = package or PACKAGE
     manifest = read_manifest(package)
     ext_id, version = manifest.get("id"), manifest.get("version")
     if not ext_id or not version:

@@ -15,8 +15,9 @@ TILE = 0.5  # m
 
 
 def reset_scene() -> bpy.types.Scene:
-    """An empty scene (factory settings, nothing in it)."""
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    """An empty scene (the factory startup file, nothing in it). Preferences stay as they are: resetting them
+    too (read_factory_settings) would disable installed extensions, this add-on among them."""
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
     return bpy.context.scene
 
 
