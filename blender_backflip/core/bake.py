@@ -49,7 +49,7 @@ class Placement:
 
     @property
     def heading(self) -> np.ndarray:
-        return rot.quat_to_matrix(rot.quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), self.yaw))
+        return rot.quat_to_matrix(rot.quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), np.array(self.yaw)))
 
     def point(self, p: np.ndarray) -> np.ndarray:
         return self.scale * (np.asarray(p) @ self.heading.T) + np.asarray(self.origin)
@@ -178,7 +178,7 @@ def plan_bake(rig: RigSpec, sim: SimLike, placement: Placement, alignment: dict[
             target[:, :3, :3] = r_obj.T @ world_rot
             target[:, :3, 3] = to_arm_point(pelvis_target) if name == pelvis_bone else base[:, :3, 3]
             b = _inv(base) @ target
-        elif name == root:
+        elif name == root and root_target is not None:
             b = eye.copy()
             b[:, :3, 3] = np.einsum("nji,nj->ni", base[:, :3, :3], to_arm_point(root_target) - base[:, :3, 3])
         else:

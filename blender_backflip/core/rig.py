@@ -431,7 +431,7 @@ def rest_alignment(rig: RigSpec, yaw: float) -> dict[str, np.ndarray]:
     Pelvis and feet stay as they are (both stand flat at rest); a hand turns with its forearm, the head with
     the torso.
     """
-    heading = rot.quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), yaw)
+    heading = rot.quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), np.array(yaw))
     out: dict[str, np.ndarray] = {"pelvis": np.eye(3), "left_foot": np.eye(3), "right_foot": np.eye(3)}
     for role, ((a, b), direction) in SEGMENT_DIRECTIONS.items():
         start = rig.head(a)

@@ -80,9 +80,10 @@ def _root_bone(bones: dict[str, BoneRest], pelvis: str, preset: str) -> str | No
 
 def bone_rests(obj: bpy.types.Object) -> dict[str, BoneRest]:
     data: Any = obj.data
+    pose = obj.pose
     out = {}
     for bone in data.bones:
-        pb = obj.pose.bones.get(bone.name)
+        pb = pose.bones.get(bone.name) if pose is not None else None
         out[bone.name] = BoneRest(
             name=bone.name, parent=bone.parent.name if bone.parent else None,
             head=np.array(bone.head_local, dtype=np.float64), tail=np.array(bone.tail_local, dtype=np.float64),
@@ -174,7 +175,7 @@ def clear_cache() -> None:
 
 
 def simulate_avatar(avatar: Avatar, settings: FlipSettings,
-                    progress: Callable[[float], bool | None] | None = None) -> Simulation:
+                    progress: Callable[[float], bool] | None = None) -> Simulation:
     """Simulate the flip on the avatar's body (cached until the rig or the settings change). No bpy inside."""
     import time
 
@@ -296,7 +297,7 @@ def write_action(obj: bpy.types.Object, plan: Any, take: str, settings: FlipSett
     action = bpy.data.actions.new(_unique_action_name(take))
     try:
         slot = action.slots.new(id_type="OBJECT", name=obj.name)
-        bag = action_ensure_channelbag_for_slot(action, slot)
+        bag: Any = action_ensure_channelbag_for_slot(action, slot)  # type: ignore[func-returns-value]
         interpolation = _INTERPOLATION["LINEAR" if plan.reduced else "BEZIER"]
         for channel in plan.channels:
             fc = bag.fcurves.new(channel.pose_path, index=channel.index, group_name=channel.bone)

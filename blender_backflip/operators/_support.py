@@ -1,18 +1,31 @@
 """What every operator shares: the one place BackflipError becomes a report, finding the armature, the flip
 settings copied out of the panel (and the operator's own options), and restoring the animator's state."""
 
-from __future__ import annotations
-
 import contextlib
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import bpy
+from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
 from ..core.errors import BackflipError
 
+if TYPE_CHECKING:
+    from bpy.stub_internal.rna_enums import OperatorReturnItems
 
-def guarded(op: bpy.types.Operator, func: Callable[..., set[str]], *args: Any) -> set[str]:
+    OpResult = set[OperatorReturnItems]
+else:
+    OpResult = set
+
+
+def scene_of(context: bpy.types.Context) -> bpy.types.Scene:
+    scene = context.scene
+    if scene is None:
+        raise BackflipError("No scene is active; open a scene and try again.")
+    return scene
+
+
+def guarded(op: bpy.types.Operator, func: Callable[..., OpResult], *args: Any) -> OpResult:
     """Run an operator's work; a BackflipError becomes one ERROR report and CANCELLED (no traceback)."""
     try:
         return func(*args)
@@ -22,23 +35,25 @@ def guarded(op: bpy.types.Operator, func: Callable[..., set[str]], *args: Any) -
 
 
 def settings_of(context: bpy.types.Context) -> Any:
-    return context.scene.backflip  # type: ignore[attr-defined]
+    """The panel's PropertyGroup (Scene.backflip), or None before the add-on is registered."""
+    return getattr(context.scene, "backflip", None)
 
 
 def active_armature(context: bpy.types.Context) -> bpy.types.Object | None:
     """The armature the panel points at, else the active object when it is an armature (or a mesh it deforms)."""
-    scene = context.scene
-    picked = getattr(getattr(scene, "backflip", None), "armature", None)
+    picked = getattr(settings_of(context), "armature", None)
     if picked is not None and picked.type == "ARMATURE":
         return picked
-    obj = context.view_layer.objects.active if context.view_layer else None
+    view_layer = context.view_layer
+    obj = view_layer.objects.active if view_layer is not None and view_layer.objects is not None else None
     if obj is None:
         return None
     if obj.type == "ARMATURE":
         return obj
     for mod in getattr(obj, "modifiers", []):
-        if mod.type == "ARMATURE" and mod.object is not None:
-            return mod.object
+        target = getattr(mod, "object", None)
+        if mod.type == "ARMATURE" and target is not None:
+            return target
     return obj.parent if obj.parent is not None and obj.parent.type == "ARMATURE" else None
 
 
@@ -88,36 +103,50 @@ class FlipSettings:
 
     @classmethod
     def from_scene(cls, context: bpy.types.Context, op: bpy.types.Operator | None = None) -> "FlipSettings":
-        group = getattr(context.scene, "backflip", None)
+        group = settings_of(context)
         values: dict[str, Any] = {}
         for f in fields(cls):
             if group is not None and hasattr(group, f.name):
                 values[f.name] = getattr(group, f.name)
-            if op is not None and f.name in op.properties.bl_rna.properties.keys() and op.properties.is_property_set(f.name):
+            props = op.properties if op is not None else None
+            if props is not None and f.name in props.bl_rna.properties.keys() and props.is_property_set(f.name):
                 values[f.name] = getattr(op, f.name)
         if values.get("take") == "NONE":
             values["take"] = ""
         return cls(**values)
 
 
-def add_flip_options(annotations: dict[str, Any]) -> None:
+class FlipOptions:
     """Operator options that override the panel (headless callers pass them: take='final', seed=3, ...)."""
-    from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
-    annotations.update(
-        armature=StringProperty(name="Armature", description="Name of the armature (default: the active one)",
-                                options={"SKIP_SAVE"}),
-        take=StringProperty(name="Take", description="Policy take by name (default: the panel's)",
-                            options={"SKIP_SAVE"}),
-        policy_file=StringProperty(name="Policy file", subtype="FILE_PATH", options={"SKIP_SAVE"},
-                                   description="A policy file to use instead of the bundled takes"),
-        seed=IntProperty(name="Seed", min=0, options={"SKIP_SAVE"}),
-        start_frame=IntProperty(name="Start frame", options={"SKIP_SAVE"}),
-        total_mass=FloatProperty(name="Total mass", min=1.0, max=1000.0, options={"SKIP_SAVE"}),
-        allow_fall=BoolProperty(name="Bake a fall", options={"SKIP_SAVE"}),
-        reduce_keys=BoolProperty(name="Reduce keys", options={"SKIP_SAVE"}),
-        use_nla=BoolProperty(name="NLA strip", options={"SKIP_SAVE"}),
-    )
+    armature: StringProperty(  # type: ignore[valid-type]
+        name="Armature", description="Name of the armature (default: the active one)", options={"SKIP_SAVE"})
+    take: StringProperty(  # type: ignore[valid-type]
+        name="Take", description="Policy take by name (default: the panel's)", options={"SKIP_SAVE"})
+    policy_file: StringProperty(  # type: ignore[valid-type]
+        name="Policy file", subtype="FILE_PATH", options={"SKIP_SAVE"},
+        description="A policy file to use instead of the bundled takes")
+    seed: IntProperty(name="Seed", min=0, options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    start_frame: IntProperty(name="Start frame", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    total_mass: FloatProperty(  # type: ignore[valid-type]
+        name="Total mass", min=1.0, max=1000.0, options={"SKIP_SAVE"})
+    allow_fall: BoolProperty(name="Bake a fall", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    reduce_keys: BoolProperty(name="Reduce keys", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    use_nla: BoolProperty(name="NLA strip", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+
+
+class ArmaturePoll:
+    """poll(): greyed out in the 3D View without an armature, saying why; scripts and headless callers name the
+    armature and always reach execute(), which reports what is wrong."""
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if context.area is None or context.area.type != "VIEW_3D":
+            return True
+        message = no_armature_message(context)
+        if message:
+            cls.poll_message_set(message)  # type: ignore[attr-defined]
+        return message is None
 
 
 @contextlib.contextmanager
@@ -126,8 +155,9 @@ def preserved_state(context: bpy.types.Context, obj: bpy.types.Object) -> Iterat
 
     Inside, the armature is in Object Mode (edits made in Edit Mode are flushed to its bones first).
     """
-    scene = context.scene
+    scene = scene_of(context)
     view_layer = context.view_layer
+    assert view_layer is not None
     frame = (scene.frame_current, scene.frame_subframe)
     active = view_layer.objects.active
     selected = [o for o in view_layer.objects if o.select_get()]

@@ -1,6 +1,6 @@
 """Detect and validate the bone map: which bone plays which role (shown and edited in the panel)."""
 
-from typing import Any
+import math
 
 import bpy
 from bpy.props import StringProperty
@@ -8,39 +8,33 @@ from bpy.props import StringProperty
 from ..core.errors import BackflipError
 from ..core.rig import ROLES, detect_full, mapping_problems
 from . import _pipeline as pipe
-from ._support import FlipSettings, guarded, no_armature_message, preserved_state, resolve_armature
+from ._support import (ArmaturePoll, FlipSettings, OpResult, guarded, preserved_state, resolve_armature,
+                       settings_of)
 
 
-def _poll(cls: Any, context: bpy.types.Context) -> bool:
-    if context.area is None or context.area.type != "VIEW_3D":
-        return True
-    message = no_armature_message(context)
-    if message:
-        cls.poll_message_set(message)
-    return message is None
+def _bone_names(obj: bpy.types.Object) -> list[str]:
+    data = obj.data
+    assert isinstance(data, bpy.types.Armature)
+    return [b.name for b in data.bones]
 
 
-class BACKFLIP_OT_detect_bone_map(bpy.types.Operator):
+class BACKFLIP_OT_detect_bone_map(ArmaturePoll, bpy.types.Operator):
     """Fill the bone map from the bone names (Mixamo, Rigify, Unreal mannequin or .L/.R-style names)"""
 
     bl_idname = "backflip.detect_bone_map"
     bl_label = "Detect Bone Map"
     bl_options = {"REGISTER", "UNDO"}
-    __annotations__: dict[str, Any] = {
-        "armature": StringProperty(name="Armature", options={"SKIP_SAVE"}),
-    }
+    armature: StringProperty(name="Armature", options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return _poll(cls, context)
-
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> OpResult:
         return guarded(self, self._run, context)
 
-    def _run(self, context: bpy.types.Context) -> set[str]:
+    def _run(self, context: bpy.types.Context) -> OpResult:
         obj = resolve_armature(context, self.armature)
-        group = context.scene.backflip  # type: ignore[attr-defined]
-        d = detect_full([b.name for b in obj.data.bones])  # type: ignore[union-attr]
+        group = settings_of(context)
+        if group is None:
+            raise BackflipError("The Backflip add-on is not registered; enable it in Preferences > Add-ons.")
+        d = detect_full(_bone_names(obj))
         group.bone_map.clear()
         for role in ROLES:
             item = group.bone_map.add()
@@ -56,27 +50,21 @@ class BACKFLIP_OT_detect_bone_map(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class BACKFLIP_OT_validate_bone_map(bpy.types.Operator):
+class BACKFLIP_OT_validate_bone_map(ArmaturePoll, bpy.types.Operator):
     """Check the bone map and the body it gives; lists missing roles and bones used twice"""
 
     bl_idname = "backflip.validate_bone_map"
     bl_label = "Validate Bone Map"
     bl_options = {"REGISTER"}
-    __annotations__: dict[str, Any] = {
-        "armature": StringProperty(name="Armature", options={"SKIP_SAVE"}),
-    }
+    armature: StringProperty(name="Armature", options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return _poll(cls, context)
-
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> OpResult:
         return guarded(self, self._run, context)
 
-    def _run(self, context: bpy.types.Context) -> set[str]:
+    def _run(self, context: bpy.types.Context) -> OpResult:
         obj = resolve_armature(context, self.armature)
         settings = FlipSettings.from_scene(context)
-        names = [b.name for b in obj.data.bones]  # type: ignore[union-attr]
+        names = _bone_names(obj)
         found = pipe.stored_mapping(context, obj)
         if found is None:
             d = detect_full(names)
@@ -90,7 +78,7 @@ class BACKFLIP_OT_validate_bone_map(bpy.types.Operator):
         rig = avatar.rig
         self.report({"INFO"}, f"Bone map of '{obj.name}' is complete ({avatar.preset}): "
                               f"{avatar.body.avatar.standing_height:.2f} m tall, {rig.arm_pose}, facing "
-                              f"{__import__('math').degrees(rig.facing_yaw):.0f} deg."
+                              f"{math.degrees(rig.facing_yaw):.0f} deg."
                               + (f" {avatar.note}" if avatar.note else ""))
         return {"FINISHED"}
 

@@ -8,7 +8,8 @@ def register() -> None:
 
     for cls in properties.classes + sidebar.classes:
         bpy.utils.register_class(cls)
-    bpy.types.Scene.backflip = bpy.props.PointerProperty(type=properties.BACKFLIP_PG_settings)  # type: ignore[attr-defined]
+    settings = bpy.props.PointerProperty(type=properties.BACKFLIP_PG_settings)  # type: ignore[func-returns-value]
+    setattr(bpy.types.Scene, "backflip", settings)
 
 
 def unregister() -> None:
@@ -17,7 +18,7 @@ def unregister() -> None:
     from . import properties, sidebar
 
     if hasattr(bpy.types.Scene, "backflip"):
-        del bpy.types.Scene.backflip  # type: ignore[attr-defined]
+        delattr(bpy.types.Scene, "backflip")
     for cls in reversed(properties.classes + sidebar.classes):
         if getattr(cls, "is_registered", False):
             bpy.utils.unregister_class(cls)

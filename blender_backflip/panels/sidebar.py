@@ -4,12 +4,15 @@ from typing import Any
 
 import bpy
 
-from ..operators._support import active_armature
+from ..operators._support import active_armature, settings_of
 
 
 class BACKFLIP_UL_bone_map(bpy.types.UIList):
-    def draw_item(self, context: Any, layout: Any, data: Any, item: Any, icon: Any, active_data: Any,
-                  active_property: Any, index: int = 0, flt_flag: int = 0) -> None:
+    def draw_item(self, context: bpy.types.Context, layout: bpy.types.UILayout, data: Any | None, item: Any | None,
+                  icon: int | None, active_data: Any, active_property: str | None, index: int | None = 0,
+                  flt_flag: int | None = 0) -> None:
+        if item is None:
+            return
         armature = active_armature(context)
         row = layout.row(align=True)
         row.label(text=item.role.replace("_", " "))
@@ -19,18 +22,24 @@ class BACKFLIP_UL_bone_map(bpy.types.UIList):
             row.prop(item, "bone", text="")
 
 
-class _Panel:
+class _Panel(bpy.types.Panel):
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Backflip"
+    bl_label = ""
+
+    def ui(self) -> bpy.types.UILayout:
+        layout = self.ui()
+        assert layout is not None
+        return layout
 
 
-class BACKFLIP_PT_main(_Panel, bpy.types.Panel):
+class BACKFLIP_PT_main(_Panel):
     bl_label = "Backflip"
 
-    def draw(self, context: Any) -> None:
-        s = context.scene.backflip
-        layout = self.layout
+    def draw(self, context: bpy.types.Context) -> None:
+        s = settings_of(context)
+        layout = self.ui()
         layout.prop(s, "armature")
         armature = active_armature(context)
         if s.armature is None and armature is not None:
@@ -47,14 +56,14 @@ class BACKFLIP_PT_main(_Panel, bpy.types.Panel):
                 layout.label(text=text, icon="INFO")
 
 
-class BACKFLIP_PT_bone_map(_Panel, bpy.types.Panel):
+class BACKFLIP_PT_bone_map(_Panel):
     bl_label = "Bone Map"
     bl_parent_id = "BACKFLIP_PT_main"
     bl_options = {"DEFAULT_CLOSED"}
 
-    def draw(self, context: Any) -> None:
-        s = context.scene.backflip
-        layout = self.layout
+    def draw(self, context: bpy.types.Context) -> None:
+        s = settings_of(context)
+        layout = self.ui()
         armature = active_armature(context)
         if s.map_armature and armature is not None and s.map_armature == armature.name:
             layout.label(text=f"Preset: {s.preset} ({100 * s.confidence:.0f}%)")
@@ -66,26 +75,26 @@ class BACKFLIP_PT_bone_map(_Panel, bpy.types.Panel):
         row.operator("backflip.validate_bone_map", text="Validate", icon="CHECKMARK")
 
 
-class BACKFLIP_PT_body(_Panel, bpy.types.Panel):
+class BACKFLIP_PT_body(_Panel):
     bl_label = "Body"
     bl_parent_id = "BACKFLIP_PT_main"
 
-    def draw(self, context: Any) -> None:
-        s = context.scene.backflip
-        layout = self.layout
+    def draw(self, context: bpy.types.Context) -> None:
+        s = settings_of(context)
+        layout = self.ui()
         row = layout.row()
         row.enabled = False
         row.prop(s, "height", text="Height (from rig)")
         layout.prop(s, "total_mass")
 
 
-class BACKFLIP_PT_flip(_Panel, bpy.types.Panel):
+class BACKFLIP_PT_flip(_Panel):
     bl_label = "Flip"
     bl_parent_id = "BACKFLIP_PT_main"
 
-    def draw(self, context: Any) -> None:
-        s = context.scene.backflip
-        layout = self.layout
+    def draw(self, context: bpy.types.Context) -> None:
+        s = settings_of(context)
+        layout = self.ui()
         layout.use_property_split = True
         layout.prop(s, "take")
         layout.prop(s, "policy_file")

@@ -114,3 +114,60 @@ def test_operators_poll_and_settings_override() -> None:
     for op in (bpy.ops.backflip.flip, bpy.ops.backflip.simulate, bpy.ops.backflip.bake,
                bpy.ops.backflip.export_avatar, bpy.ops.backflip.validate_bone_map):
         assert op.poll()
+
+
+class _Recorder:
+    """Stands in for a UILayout: records every prop/operator the panels draw."""
+
+    def __init__(self, log: list) -> None:
+        self.log = log
+        self.enabled = self.use_property_split = True
+        self.scale_y = 1.0
+
+    def _child(self, *args, **kwargs) -> "_Recorder":
+        return _Recorder(self.log)
+
+    row = column = box = _child
+
+    def prop(self, data, name, **kwargs) -> None:
+        self.log.append(("prop", data, name))
+
+    def prop_search(self, data, name, search_data, search_name, **kwargs) -> None:
+        self.log.append(("prop", data, name))
+
+    def operator(self, idname, **kwargs) -> None:
+        self.log.append(("operator", None, idname))
+
+    def label(self, **kwargs) -> None:
+        self.log.append(("label", None, kwargs.get("text", "")))
+
+    def template_list(self, listtype, list_id, data, name, active_data, active_name, **kwargs) -> None:
+        self.log.append(("prop", data, name))
+        self.log.append(("prop", active_data, active_name))
+
+
+def test_panels_draw_existing_settings_and_operators() -> None:
+    from blender_backflip.panels import sidebar
+
+    rigs.build("mixamo", unit=0.01)
+    bpy.ops.backflip.detect_bone_map()
+    log: list = []
+    for panel in (sidebar.BACKFLIP_PT_main, sidebar.BACKFLIP_PT_bone_map, sidebar.BACKFLIP_PT_body,
+                  sidebar.BACKFLIP_PT_flip):
+        fake = type("P", (), {"ui": lambda self: _Recorder(log)})()
+        panel.draw(fake, bpy.context)
+    settings = bpy.context.scene.backflip
+    for kind, data, name in log:
+        if kind == "prop":
+            assert name in data.bl_rna.properties.keys(), name
+        elif kind == "operator":
+            module, op = name.split(".")
+            getattr(getattr(bpy.ops, module), op).get_rna_type()
+    drawn = {n for k, d, n in log if k == "prop" and d == settings}
+    assert {"armature", "total_mass", "take", "seed", "start_frame", "ground_from_feet", "facing_from_rig",
+            "allow_fall", "reduce_keys", "max_error_deg", "use_nla", "bone_map"} <= drawn
+    assert {n for k, _, n in log if k == "operator"} >= {"backflip.flip", "backflip.export_avatar", "backflip.simulate",
+                                                          "backflip.bake", "backflip.validate_bone_map"}
+    row = sidebar.BACKFLIP_UL_bone_map.draw_item(None, bpy.context, _Recorder(log), settings, settings.bone_map[0],
+                                                 0, settings, "bone_map_index")
+    assert row is None
