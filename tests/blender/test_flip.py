@@ -196,3 +196,36 @@ def test_settings_come_from_the_panel(policy_path) -> None:
     assert obj.animation_data.action.frame_range[0] == 20
     assert s.map_armature == obj.name and s.preset == "rigify" and len(s.bone_map) == 15
     assert s.height == pytest.approx(1.08 * CANONICAL.standing_height, abs=1e-4)
+
+
+def test_pose_mode_frame_and_selection_are_restored(policy_path) -> None:
+    obj = rigs.build("mixamo", unit=0.01)
+    other = bpy.data.objects.new("Prop", None)
+    bpy.context.scene.collection.objects.link(other)
+    other.select_set(True)
+    bpy.context.view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="POSE")
+    bpy.context.scene.frame_set(42)
+    assert flip(obj.name, policy_path) == {"FINISHED"}
+    assert obj.mode == "POSE" and bpy.context.scene.frame_current == 42
+    assert bpy.context.view_layer.objects.active == obj and other.select_get() and obj.select_get()
+
+
+def test_headless_one_liner(policy_path, tmp_path) -> None:
+    """`blender -b shot.blend --python-expr "import bpy; bpy.ops.backflip.flip(armature='Hero')"`, with the bpy
+    module standing in for the blender binary (the add-on registered as an installed extension would be)."""
+    import subprocess
+    import sys
+
+    rigs.build("mixamo", unit=0.01)
+    shot = str(tmp_path / "shot.blend")
+    bpy.context.scene.backflip.policy_file = policy_path
+    bpy.context.scene.backflip.allow_fall = True
+    bpy.ops.wm.save_as_mainfile(filepath=shot)
+    code = (f"import bpy, blender_backflip; bpy.ops.wm.open_mainfile(filepath={shot!r}); "
+            "blender_backflip.register(); "
+            "print(bpy.ops.backflip.flip(armature='Hero')); "
+            "print(bpy.data.objects['Hero'].animation_data.action.name)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "{'FINISHED'}" in out.stdout and "Backflip_final_001" in out.stdout
