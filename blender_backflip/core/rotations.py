@@ -257,6 +257,8 @@ def shortest_arc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
     perp = np.cross(a, helper)
     perp = perp / np.maximum(np.linalg.norm(perp, axis=-1, keepdims=True), _EPS)
-    opposite = d < -1.0 + 1e-9
+    # Exactly opposite (no axis from the cross product): any perpendicular axis. Nearly opposite directions
+    # keep their cross product as the axis (1 + d is tiny but the normalization below stays accurate).
+    opposite = (d < 0.0) & (np.linalg.norm(c, axis=-1, keepdims=True) < 1e-12)
     q = np.where(opposite, np.concatenate([np.zeros_like(d), perp], axis=-1), np.concatenate([1.0 + d, c], axis=-1))
     return quat_normalize(q)
