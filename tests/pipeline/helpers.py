@@ -47,6 +47,7 @@ with pipeline.captured_output():
 
 def make_shot(path: Path, width: int = 96, height: int = 54, armature: str = "Hero") -> Path:
     """A shot file: the demo mannequin (armature `armature`), ground, camera and light, saved to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     proc = run_python(MAKE_SHOT, str(path), str(width), str(height), armature)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert path.is_file()
