@@ -47,11 +47,23 @@ def policy_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     return path
 
 
+def addon_registered() -> bool:
+    try:
+        bpy.ops.backflip.flip.get_rna_type()
+        return True
+    except (KeyError, AttributeError):
+        return False
+
+
 @pytest.fixture(scope="session", autouse=True)
 def registered():
-    blender_backflip.register()
+    """Register the add-on for these tests (unless another test package already did) and unregister after."""
+    mine = not addon_registered()
+    if mine:
+        blender_backflip.register()
     yield
-    blender_backflip.unregister()
+    if mine and addon_registered():
+        blender_backflip.unregister()
 
 
 @pytest.fixture(autouse=True)
