@@ -389,13 +389,29 @@ def in_training_range(p: Proportions) -> bool:
     return ok and MASS_RANGE[0] - 1e-9 <= g["mass"] <= MASS_RANGE[1] + 1e-9
 
 
+def _lengths_in_range(g: dict[str, float]) -> bool:
+    return all(SCALE_RANGE[0] - 1e-9 <= g[k] <= SCALE_RANGE[1] + 1e-9 for k in ("legs", "arms", "trunk", "head"))
+
+
 def fit_to_training_range(avatar: Proportions) -> SimBody:
-    """Simulate the avatar as it is when the policy was trained on such bodies; otherwise scale it uniformly
-    to the canonical height, clamp each segment group (and the mass) into the training range, and scale the
-    motion back by the same factor. Never refuses a humanoid for its size or proportions."""
+    """The body to simulate for an avatar; never refuses a humanoid for its size, proportions or mass.
+
+    - In the policy's training range: the avatar as it is.
+    - Segment lengths in range, mass not: the avatar's own size with the mass clamped into range (the motion
+      is the avatar's size; only the dynamics see the lighter or heavier body).
+    - Otherwise: scaled uniformly to the canonical height, each segment group (and the mass) clamped into
+      the range, and the motion scaled back onto the rig by the same factor.
+    """
     avatar = avatar.validate()
     if in_training_range(avatar):
         return SimBody(avatar, avatar, 1.0, "")
+    g = _groups(avatar)
+    if _lengths_in_range(g):
+        mass = float(np.clip(g["mass"], *MASS_RANGE))
+        simulated = avatar.scaled(mass=mass / g["mass"])
+        note = (f"Avatar mass {avatar.total_mass:.0f} kg is outside the trained range for its size: simulated "
+                f"{simulated.total_mass:.0f} kg (the motion keeps the avatar's size).")
+        return SimBody(avatar, simulated, 1.0, note)
     factor = avatar.standing_height / CANONICAL.standing_height
     normal = avatar.uniformly_scaled(1.0 / factor)
     g = _groups(normal)

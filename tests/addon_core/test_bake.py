@@ -55,11 +55,14 @@ def setup(style: str, unit=1.0, location=(0, 0, 0), yaw=0.0, k=1.08, modes=None,
     return rig, body, sim, placement, plan
 
 
-@pytest.mark.parametrize("style,unit,location,yaw", [
-    ("mixamo", 0.01, (0, 0, 0), 0.0), ("rigify", 1.0, (0, 0, 0), 0.0), ("unreal", 1.0, (0.5, 0.2, 0), 0.0),
-    ("generic_extras", 1.0, (0, 0, 0), 0.0), ("mixamo_bare", 1.0, (2.0, -1.5, 0.0), 90.0)])
-def test_joints_follow_the_simulated_bodies(style, unit, location, yaw) -> None:
-    rig, body, sim, placement, plan = setup(style, unit, location, yaw)
+@pytest.mark.parametrize("style,unit,location,yaw,k", [
+    ("mixamo", 0.01, (0, 0, 0), 0.0, 1.08), ("rigify", 1.0, (0, 0, 0), 0.0, 1.08),
+    ("unreal", 1.0, (0.5, 0.2, 0), 0.0, 1.08), ("generic_extras", 1.0, (0, 0, 0), 0.0, 1.08),
+    ("mixamo_bare", 1.0, (2.0, -1.5, 0.0), 90.0, 1.08), ("mixamo", 0.01, (1.0, 1.0, 0.5), 30.0, 1.25),
+    ("rigify", 1.0, (0, 0, 0), 0.0, 0.6)])
+def test_joints_follow_the_simulated_bodies(style, unit, location, yaw, k) -> None:
+    rig, body, sim, placement, plan = setup(style, unit, location, yaw, k=k)
+    assert (body.scale != 1.0) == (k != 1.08)
     world = replay(rig, plan)
     _, pos, quat = resample(sim, 30.0)
     placed = placement.point(pos)

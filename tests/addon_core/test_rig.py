@@ -125,8 +125,11 @@ def test_a_segment_of_zero_length_names_its_bones() -> None:
 def test_training_range() -> None:
     same = fit_to_training_range(CANONICAL)
     assert same.scale == 1.0 and same.note == "" and same.simulated == CANONICAL
-    tall = fit_to_training_range(dataclasses.replace(CANONICAL.uniformly_scaled(1.08), total_mass=70.0))
-    assert tall.scale == pytest.approx(1.08) and "scaled the motion by 1.08x" in tall.note
+    heavy = fit_to_training_range(dataclasses.replace(CANONICAL.uniformly_scaled(1.08), total_mass=70.0))
+    assert heavy.scale == 1.0 and "simulated 54 kg" in heavy.note and in_training_range(heavy.simulated)
+    assert heavy.simulated.standing_height == pytest.approx(1.08 * CANONICAL.standing_height)
+    tall = fit_to_training_range(dataclasses.replace(CANONICAL.uniformly_scaled(1.25), total_mass=70.0))
+    assert tall.scale == pytest.approx(1.25) and "scaled the motion by 1.25x" in tall.note
     assert in_training_range(tall.simulated)
     assert tall.simulated.standing_height == pytest.approx(CANONICAL.standing_height)
     odd = fit_to_training_range(CANONICAL.scaled(legs=1.6, arms=0.5, head=2.0))

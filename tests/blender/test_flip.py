@@ -25,7 +25,8 @@ RIGS = {
     "rigify_DEF_A_pose": dict(style="rigify"),
     "unreal_mannequin": dict(style="unreal", rotation_mode="XYZ"),
     "extras_fingers_twist_helpers": dict(style="generic_extras"),
-    "moved_turned_90": dict(style="mixamo_bare", location=(3.0, -2.0, 0.25), rotation_deg=90.0),
+    # 2.03 m: outside the trained range, simulated at the canonical height and scaled back by 1.25x.
+    "moved_turned_90_tall": dict(style="mixamo_bare", location=(3.0, -2.0, 0.25), rotation_deg=90.0, k=1.25),
 }
 
 
