@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return cmd_demo(args) if args.command == "demo" else cmd_flip(args)
     except BackflipError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        hint = " (command line: --policy-file PATH)" if "No policy file" in str(exc) else ""
+        print(f"error: {exc}{hint}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
