@@ -263,7 +263,11 @@ def build(out_dir: Path, cache: Path, offline: bool = False, package: Path | Non
         if zip_path.exists():
             zip_path.unlink()
         log("[build] blender_ext.py build")
-        run_ext(blender_ext, "build", "--source-dir", str(stage), "--output-filepath", str(zip_path))
+        try:
+            run_ext(blender_ext, "build", "--source-dir", str(stage), "--output-filepath", str(zip_path))
+        except BuildError as exc:  # name the repository's manifest, not the staging copy
+            raise BuildError(str(exc).replace(str(stage / "blender_manifest.toml"),
+                                              str(package / "blender_manifest.toml"))) from None
     log("[build] blender_ext.py validate")
     run_ext(blender_ext, "validate", str(zip_path))
     size = zip_path.stat().st_size / 1e6
