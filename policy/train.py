@@ -26,7 +26,7 @@ from .env import ImitationEnv
 from .paths import DEFAULT_CLIP
 
 CSV_FIELDS = ["iteration", "samples", "wall_s", "samples_per_s", "mean_reward", "mean_episode_length",
-              "success_from_standing", "standing_episodes", "mean_body_error_m", "value_loss", "surrogate_loss",
+              "success_from_standing", "standing_survival_s", "standing_episodes", "mean_body_error_m", "value_loss", "surrogate_loss",
               "learning_rate", "action_std"]
 
 
@@ -66,6 +66,7 @@ class Trainer:
         self.rsl_cfg = cfg.ppo.rsl_rl_cfg()
         self.obs = _obs(self.env.observations(), device)
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
+        self._shrink_initial_actions()
         self._prime_normalizers()
         self.iteration = 0
         self.samples = 0
@@ -73,6 +74,14 @@ class Trainer:
         self.next_snapshot = cfg.snapshot_every_samples
         self.lengths: deque[float] = deque(maxlen=500)
         self.standing: deque[float] = deque(maxlen=200)
+        self.standing_length: deque[float] = deque(maxlen=200)
+
+    def _shrink_initial_actions(self, scale: float = 0.01) -> None:
+        """Start from pure reference tracking: the mean head's weights times 0.01 (DeepMimic's output scale)."""
+        last = self.alg.actor.mlp[-1]
+        with torch.no_grad():
+            last.weight.mul_(scale)
+            last.bias.zero_()
 
     def _prime_normalizers(self, steps: int = 32) -> None:
         """Fill the observation statistics before the first update, so the first step is not taken on raw inputs."""
@@ -126,6 +135,7 @@ class Trainer:
                 self.lengths.extend(lengths.tolist())
                 from_standing = info["done_start"] == 0
                 self.standing.extend(info["done_timeout"][from_standing].astype(float).tolist())
+                self.standing_length.extend((info["done_frame"][from_standing] / 30.0).tolist())
             self.alg.compute_returns(self.obs)
         losses = self.alg.update()
         self.iteration += 1
@@ -143,6 +153,7 @@ class Trainer:
             "mean_reward": round(float(np.mean(rewards)), 4),
             "mean_episode_length": round(float(np.mean(self.lengths)) if self.lengths else 0.0, 1),
             "success_from_standing": round(float(np.mean(self.standing)) if self.standing else 0.0, 3),
+            "standing_survival_s": round(float(np.mean(self.standing_length)) if self.standing_length else 0.0, 3),
             "standing_episodes": len(self.standing),
             "mean_body_error_m": round(float(np.mean(errors)), 4),
             "value_loss": round(float(losses.get("value", losses.get("value_function", np.nan))), 5),

@@ -12,7 +12,7 @@ from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.rig import (ROLES, detect, fit_to_training_range, in_training_range, load_presets,
                                        mapping_problems, validate_mapping)
 from blender_backflip.core.skeleton import CANONICAL
-from tests.addon_core.helpers import rig_from_layout
+from tests.core.rig_helpers import rig_from_layout
 from tests.blender.rigs import layout
 
 EXPECTED = {

@@ -12,7 +12,7 @@ from blender_backflip.core import rotations as rot
 from blender_backflip.core.bake import BODY_INDEX, Placement, plan_bake, rdp_keep, reduce_keys, resample
 from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.rig import fit_to_training_range, rest_alignment
-from tests.addon_core.helpers import FakeSim, rig_from_layout
+from tests.core.rig_helpers import FakeSim, rig_from_layout
 
 
 def replay(rig, plan) -> dict[str, np.ndarray]:
