@@ -80,13 +80,9 @@ def _clean(message: str) -> str:
 def run_flip(armature: str, **options) -> bpy.types.Action:
     """Run `bpy.ops.backflip.flip(armature=..., **options)`; returns the new Action on the armature."""
     ensure_addon()
-    obj = bpy.data.objects.get(armature)
-    if obj is None:
-        armatures = sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE")
-        hint = f"armatures in this file: {', '.join(armatures)}" if armatures else "this file has no armature"
-        raise BackflipError(f"No object named '{armature}' ({hint}).")
-    if obj.type != "ARMATURE":
-        raise BackflipError(f"Object '{armature}' is a {obj.type.lower()}, not an armature.")
+    from ..operators._support import resolve_armature
+
+    obj = resolve_armature(bpy.context, armature)
     before = obj.animation_data.action if obj.animation_data else None
     try:
         result = bpy.ops.backflip.flip(armature=armature, **options)
