@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -203,6 +204,10 @@ def write_curve(csv_path: Path, png_path: Path) -> None:
     os.replace(tmp, png_path)
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, minutes: float | None,
           iterations: int | None, quiet: bool = False) -> Trainer:
     from torch.utils.tensorboard import SummaryWriter
@@ -223,6 +228,7 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
         writer.writeheader()
     board = SummaryWriter(str(out / "tensorboard"))
     last_save = time.time()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a job queue's kill still leaves a checkpoint
     deadline = time.time() + minutes * 60 if minutes else None
     bar = tqdm(total=iterations, disable=quiet, unit="it", dynamic_ncols=True)
     done = 0
@@ -245,6 +251,8 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
                 trainer.save(checkpoint)
                 write_curve(csv_path, out / "learning_curve.png")
                 last_save = time.time()
+    except KeyboardInterrupt:
+        print(f"stopped at iteration {trainer.iteration}; checkpoint saved to {checkpoint}", file=sys.stderr)
     finally:
         trainer.save(checkpoint)
         handle.close()
