@@ -12,12 +12,14 @@ are restored afterwards, whatever happens.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
 
 from ..core.errors import BackflipError
+from ._support import OpResult, scene_of
 
 FORMATS: dict[str, str] = {".bvh": "BVH", ".fbx": "FBX", ".glb": "GLB", ".gltf": "GLTF"}
 FORMAT_EXT: dict[str, str] = {"BVH": ".bvh", "FBX": ".fbx", "GLB": ".glb", "GLTF": ".gltf"}
@@ -38,13 +40,13 @@ def motion_frame_range(armature: bpy.types.Object) -> tuple[int, int]:
     if action is None:
         raise BackflipError(f"Armature '{armature.name}' has no animation to export. Bake a flip first "
                             f"(Backflip panel > Flip, or `python -m blender_backflip flip`).")
-    start, end = action.frame_range
-    return int(round(start)), int(round(end))
+    frame_range = action.frame_range
+    return int(round(frame_range[0])), int(round(frame_range[1]))
 
 
 def _deformed_meshes(armature: bpy.types.Object) -> list[bpy.types.Object]:
     return [o for o in bpy.data.objects if o.type == "MESH" and any(
-        m.type == "ARMATURE" and m.object == armature for m in o.modifiers)]
+        isinstance(m, bpy.types.ArmatureModifier) and m.object == armature for m in o.modifiers)]
 
 
 def _check_exporter(fmt: str) -> None:
@@ -76,8 +78,10 @@ def export_motion(armature: bpy.types.Object, filepath: str, frame_range: tuple[
         raise BackflipError(f"Folder '{folder}' does not exist; create it or export somewhere else.")
     _check_exporter(fmt)
 
-    scene = context.scene
+    scene = scene_of(context)
     view_layer = context.view_layer
+    if view_layer is None:
+        raise BackflipError("No view layer is active; open a scene and try again.")
     saved_selection = [o for o in view_layer.objects if o.select_get()]
     saved_active = view_layer.objects.active
     saved_frames = (scene.frame_start, scene.frame_end, scene.frame_current)
@@ -111,7 +115,7 @@ def export_motion(armature: bpy.types.Object, filepath: str, frame_range: tuple[
                 export_animation_mode="ACTIVE_ACTIONS", export_optimize_animation_size=False,
                 export_def_bones=False, export_anim_slide_to_zero=False, export_negative_frame="SLIDE",
                 export_skins=True, export_cameras=False, export_lights=False)
-        if "FINISHED" not in result or not os.path.isfile(filepath):
+        if result is None or "FINISHED" not in result or not os.path.isfile(filepath):
             raise BackflipError(f"Blender's {fmt} exporter did not write '{filepath}'.")
     finally:
         scene.frame_start, scene.frame_end = saved_frames[0], saved_frames[1]
@@ -133,6 +137,9 @@ class BACKFLIP_OT_export_motion(bpy.types.Operator, ExportHelper):
     bl_idname = "backflip.export_motion"
     bl_label = "Export Flip Motion"
     bl_options = {"REGISTER"}
+
+    if TYPE_CHECKING:  # ExportHelper's property, which the bpy stubs leave out (not an annotation at run time)
+        filepath: str
 
     filename_ext = ".fbx"
     filter_glob: StringProperty(default="*.fbx;*.bvh;*.glb;*.gltf", options={"HIDDEN"})  # type: ignore[valid-type]
@@ -157,7 +164,8 @@ class BACKFLIP_OT_export_motion(bpy.types.Operator, ExportHelper):
     def poll(cls, context: bpy.types.Context) -> bool:
         return context.mode == "OBJECT" or context.mode == "POSE"
 
-    def check(self, context: bpy.types.Context) -> bool:
+    # The stubs type ExportHelper.check and .invoke as returning None; Blender's return a bool and a result set.
+    def check(self, context: bpy.types.Context) -> bool:  # type: ignore[override]
         ext = FORMAT_EXT[self.file_format]
         self.filename_ext = ext
         root, current = os.path.splitext(self.filepath)
@@ -166,11 +174,11 @@ class BACKFLIP_OT_export_motion(bpy.types.Operator, ExportHelper):
             return True
         return False
 
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> OpResult:  # type: ignore[override]
         self.filename_ext = FORMAT_EXT[self.file_format]
-        return ExportHelper.invoke(self, context, event)
+        return ExportHelper.invoke(self, context, event)  # type: ignore[func-returns-value, return-value]
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> OpResult:
         try:
             if not self.filepath:
                 raise BackflipError("No file to export to; give a path ending in .fbx, .bvh, .glb or .gltf.")
