@@ -1,18 +1,21 @@
-"""The imitation task on MuJoCo's CPU batch: many characters of varied bodies imitating the reference at once.
+"""The imitation task: many characters of varied bodies imitating the reference at once.
 
 Reference state initialization, early termination (a body other than the feet on the ground, or drifting
 far from the reference), DeepMimic rewards, an episode that runs past the clip while the reference holds
 its last pose. Observations and actions come from blender_backflip.core.observation, the same code the
 add-on runs.
+
+The task is written once over a stepping backend (policy/backends): MuJoCo's CPU batch with numpy float64
+arrays, or MuJoCo Warp with torch tensors on the GPU (float32). Per-world state, references, observations and
+rewards stay on the backend's device; only the bookkeeping of finished episodes (a few numbers per episode,
+for the start-time sampler and the logs) is read back to the host.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from typing import Any
 
-import mujoco
-import mujoco.batch
 import numpy as np
 
 from blender_backflip.core import rates
@@ -24,9 +27,38 @@ from blender_backflip.core.reference import ReferenceTrack, make_track
 from blender_backflip.core.skeleton import BODIES, END_EFFECTORS
 
 from . import rewards
+from .backends import Backend, make_backend
 from .bodies import BodyVariant, canonical_variant, random_variant
 
 _EE = np.array([BODIES.index(b) for b in END_EFFECTORS])
+
+
+class TorchRandom:
+    """The few numpy Generator methods the task draws from, on a torch device (so resets never leave it)."""
+
+    def __init__(self, seed: int, device: Any):
+        import torch
+
+        self.torch = torch
+        self.device = device
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(seed)
+
+    def integers(self, low: int, high: int, size: int) -> Any:
+        return self.torch.randint(low, high, (size,), generator=self.generator, device=self.device)
+
+    def random(self, size: int) -> Any:
+        return self.torch.rand(size, generator=self.generator, device=self.device)
+
+    def uniform(self, low: float, high: float, size: tuple[int, ...]) -> Any:
+        return low + (high - low) * self.torch.rand(size, generator=self.generator, device=self.device)
+
+    def normal(self, size: tuple[int, ...]) -> Any:
+        return self.torch.randn(size, generator=self.generator, device=self.device)
+
+    def choice(self, n: int, size: int, p: np.ndarray) -> Any:
+        weights = self.torch.as_tensor(p, dtype=self.torch.float32, device=self.device)
+        return self.torch.multinomial(weights, size, replacement=True, generator=self.generator)
 
 
 @dataclass
@@ -54,16 +86,20 @@ class EnvConfig:
     push_force: float = 150.0
     """Magnitude (N) of a push, held for one control step."""
     nthread: int = 0
-    """MuJoCo threads; 0 = all cores."""
+    """MuJoCo threads of the CPU batch backend; 0 = all cores."""
 
 
 class ImitationEnv:
-    """numpy-level vectorized environment; policy.vecenv adapts it to rsl-rl's VecEnv."""
+    """Vectorized environment over a stepping backend: numpy arrays on "batch", torch tensors on "warp".
 
-    def __init__(self, motion: Motion, cfg: EnvConfig, seed: int = 0, variants: list[BodyVariant] | None = None):
+    The trainer converts its torch actions with actions_in() and the outputs with as_torch().
+    """
+
+    def __init__(self, motion: Motion, cfg: EnvConfig, seed: int = 0, variants: list[BodyVariant] | None = None,
+                 backend: str = "batch", device: str = "cpu"):
         self.cfg = cfg
         self.motion = motion
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)  # bodies of the pool (built on the host)
         self.num_envs = cfg.num_envs
         self.num_obs = OBS_DIM
         self.num_actions = NUM_ACTIONS
@@ -77,35 +113,65 @@ class ImitationEnv:
         self.tracks: list[ReferenceTrack] = []
         for v in pool:
             self._append_variant(v)
-        self._stack_tracks()
         first = self.characters[0]
-        self.dof_qpos, self.dof_qvel = first.dof_qpos, first.dof_qvel
-        self.body_ids = first.body_ids
+        self.backend: Backend = make_backend(backend, first.model, self.num_envs, device=device, nthread=cfg.nthread)
+        self.xp = xp = self.backend.xp
+        self.device = self.backend.device
+        self.sampler = self.rng if xp.name == "numpy" else TorchRandom(seed, self.device)  # per-world draws
+        self._like = self.backend.qpos  # arrays of the task take this one's kind, device and float dtype
+        self._stack_tracks()
+        self.dof_qpos, self.dof_qvel = self._index(first.dof_qpos), self._index(first.dof_qvel)
+        self.body_ids = self._index(first.body_ids)
+        self.root_body = int(first.body_ids[0])
+        self._ee = self._index(_EE)
         self.probe = GroundProbe(first)
         self.num_frames = self.tracks[0].num_frames
         self.clip_frames = self.tracks[0].clip_frames
         self.max_episode_length = self.num_frames - 1
+        self.n_canonical = round(cfg.canonical_fraction * cfg.num_variants)
+        self._push_scale = self._float(np.array([1.0, 1.0, 0.2]))
 
-        nthread = cfg.nthread or os.cpu_count() or 1
-        self.batch = mujoco.batch.Batch(first.model, self.num_envs, nthread=nthread, persistent=True)
-        self.qpos = self.batch.bind("qpos")
-        self.qvel = self.batch.bind("qvel")
-        self.ctrl = self.batch.bind("ctrl")
-        self.xfrc = self.batch.bind("xfrc_applied")
-        self._xpos = self.batch.bind("xpos")
-        self._geom_xpos = self.batch.bind("geom_xpos")
-        self._geom_xmat = self.batch.bind("geom_xmat")
-        self._subtree_com = self.batch.bind("subtree_com")
-
-        self.variant = np.zeros(self.num_envs, dtype=np.int64)
-        self.frame = np.zeros(self.num_envs, dtype=np.int64)
-        self.start_frame = np.zeros(self.num_envs, dtype=np.int64)
-        self.episode_return = np.zeros(self.num_envs)
-        self.com_prev = np.zeros((self.num_envs, 3))
-        self.body_params = np.ones((self.num_envs, 5))
+        self.variant = self._index(np.zeros(self.num_envs, dtype=np.int64))
+        self.frame = self._index(np.zeros(self.num_envs, dtype=np.int64))
+        self.start_frame = self._index(np.zeros(self.num_envs, dtype=np.int64))
+        self.episode_return = self._float(np.zeros(self.num_envs))
+        self.com_prev = self._float(np.zeros((self.num_envs, 3)))
+        self.body_params = self._float(np.ones((self.num_envs, 5)))
         self.start_bins = (self.num_frames - 10 + cfg.start_bin_frames - 1) // cfg.start_bin_frames
-        self.bin_failure = np.full(self.start_bins, 0.5)
-        self.reset(np.arange(self.num_envs))
+        self.bin_failure = np.full(self.start_bins, 0.5)  # host: updated per finished episode, read per reset
+        self.reset(self._index(np.arange(self.num_envs)))
+
+    # -- arrays of the backend's kind ------------------------------------------------------------------------
+    def _float(self, a: np.ndarray) -> Any:
+        return a if self.xp.name == "numpy" else self.xp.asarray(a, like=self._like)
+
+    def _index(self, a: np.ndarray) -> Any:
+        return a if self.xp.name == "numpy" else self.xp.asarray(np.asarray(a, dtype=np.int64), like=self._like)
+
+    def actions_in(self, actions: Any) -> Any:
+        """The policy's torch actions as the backend's arrays (numpy float64 on the CPU batch; no copy on warp)."""
+        if self.xp.name == "numpy":
+            return actions.cpu().numpy().astype(np.float64)
+        return actions.to(self.backend.qpos.dtype)
+
+    def as_torch(self, x: Any, device: str) -> Any:
+        """An output of step() or observations() as a torch tensor on `device`."""
+        import torch
+
+        return (torch.from_numpy(np.asarray(x)) if self.xp.name == "numpy" else x).to(device)
+
+    # The CPU batch's live arrays, as before the backends existed (benchmarks and debugging read them).
+    @property
+    def qpos(self) -> Any:
+        return self.backend.qpos
+
+    @property
+    def qvel(self) -> Any:
+        return self.backend.qvel
+
+    @property
+    def ctrl(self) -> Any:
+        return self.backend.ctrl
 
     # -- body pool -------------------------------------------------------------------------------------------
     def _append_variant(self, v: BodyVariant) -> None:
@@ -127,6 +193,11 @@ class ImitationEnv:
         self.ref_com_vel = np.stack([x.com_vel for x in t])
         self.variant_params = np.array([v.proportions.scale_factors() for v in self.variants])
         self.variant_models = [c.model for c in self.characters]
+        if self.xp.name != "numpy":
+            for name in ("ref_qpos", "ref_qvel", "ref_root_pos", "ref_root_quat", "ref_dof_pos", "ref_dof_vel",
+                         "ref_body_pos", "ref_com", "ref_com_vel", "variant_params"):
+                setattr(self, name, self._float(getattr(self, name)))
+        self.backend.set_pool(self.variant_models)
 
     def refresh_variants(self) -> None:
         """Replace a few random bodies of the pool (never the canonical ones) so training sees many bodies."""
@@ -144,100 +215,112 @@ class ImitationEnv:
         self._stack_tracks()
 
     # -- episode logic ---------------------------------------------------------------------------------------
-    def reset(self, ids: np.ndarray) -> None:
-        if len(ids) == 0:
-            return
+    def reset(self, ids: Any) -> None:
         n = len(ids)
-        self.variant[ids] = self.rng.integers(0, len(self.variants), size=n)
-        standing = self.rng.random(n) < self.cfg.start_from_standing
-        start = np.where(standing, 0, self._sample_starts(n))
-        self.frame[ids] = start
-        self.start_frame[ids] = start
-        v = self.variant[ids]
-        qpos = self.ref_qpos[v, start].copy()
-        qpos[:, self.dof_qpos] += self.rng.uniform(-self.cfg.joint_noise, self.cfg.joint_noise, (n, NUM_ACTIONS))
-        self.batch.set_models([self.variant_models[i] for i in self.variant])
-        self.batch.reset(ids=ids, stage=mujoco.mjtStage.mjSTAGE_NONE)
-        self.qpos[ids] = qpos
-        self.qvel[ids] = self.ref_qvel[v, start]
-        self.batch.forward(ids=ids, stage=mujoco.mjtStage.mjSTAGE_POS)
-        self.com_prev[ids] = self.ref_com[v, start]
-        self.episode_return[ids] = 0.0
-        self.body_params[ids] = self.variant_params[v]
+        if n == 0:
+            return
+        xp, rng = self.xp, self.sampler
+        v = rng.integers(0, len(self.variants), size=n)
+        standing = rng.random(n) < self.cfg.start_from_standing
+        start = xp.where(standing, 0, self._sample_starts(n))
+        qpos = self.ref_qpos[v, start]  # advanced indexing: a copy
+        qpos[:, self.dof_qpos] += rng.uniform(-self.cfg.joint_noise, self.cfg.joint_noise, (n, NUM_ACTIONS))
+        self.place(ids, v, start, qpos, self.ref_qvel[v, start])
 
-    def _sample_starts(self, n: int) -> np.ndarray:
+    def place(self, ids: Any, variant: Any, frame: Any, qpos: Any, qvel: Any) -> None:
+        """Start episodes in worlds `ids`: pool bodies `variant`, at reference frames `frame`, in state qpos, qvel."""
+        self.variant[ids] = variant
+        self.frame[ids] = frame
+        self.start_frame[ids] = frame
+        self.backend.set_variants(ids, variant)
+        self.backend.reset(ids, qpos, qvel)
+        self.com_prev[ids] = self.ref_com[variant, frame]
+        self.episode_return[ids] = 0.0
+        self.body_params[ids] = self.variant_params[variant]
+
+    def _sample_starts(self, n: int) -> Any:
         """Adaptive reference-state initialization: start more often where episodes fail (mjlab's idea)."""
         weight = self.bin_failure + self.cfg.start_floor
-        bins = self.rng.choice(self.start_bins, size=n, p=weight / weight.sum())
-        frames = bins * self.cfg.start_bin_frames + self.rng.integers(0, self.cfg.start_bin_frames, size=n)
-        return np.minimum(frames, self.num_frames - 11)
+        bins = self.sampler.choice(self.start_bins, size=n, p=weight / weight.sum())
+        frames = bins * self.cfg.start_bin_frames + self.sampler.integers(0, self.cfg.start_bin_frames, size=n)
+        return self.xp.minimum(frames, self.num_frames - 11)
 
-    def _record_outcomes(self, ids: np.ndarray, failed: np.ndarray) -> None:
-        bins = self.start_frame[ids] // self.cfg.start_bin_frames
-        for b, f in zip(bins, failed):
+    def _record_outcomes(self, ids: Any, failed: Any) -> None:
+        bins = self.xp.to_numpy(self.start_frame[ids] // self.cfg.start_bin_frames)
+        for b, f in zip(bins, self.xp.to_numpy(failed)):
             self.bin_failure[b] += 0.05 * (float(f) - self.bin_failure[b])
 
     def _ref_target(self) -> RefTarget:
         v, f = self.variant, self.frame
-        nxt = np.minimum(f + 1, self.num_frames - 1)
+        nxt = self.xp.minimum(f + 1, self.num_frames - 1)
         return RefTarget(self.ref_root_pos[v, f], self.ref_root_pos[v, nxt], self.ref_root_quat[v, nxt],
                          self.ref_dof_pos[v, nxt])
 
-    def observations(self) -> np.ndarray:
-        return observe(self.qpos, self.qvel, self.dof_qpos, self.dof_qvel, self._ref_target(),
+    def observations(self) -> Any:
+        return observe(self.backend.qpos, self.backend.qvel, self.dof_qpos, self.dof_qvel, self._ref_target(),
                        self.frame * rates.CONTROL_DT, self.tracks[0].clip_duration, rates.HOLD_SECONDS,
                        self.body_params)
 
-    def step(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
-        """Advance one control step. Returns obs, reward, terminated, timed_out, info (finished episodes)."""
-        v = self.variant
-        nxt = np.minimum(self.frame + 1, self.num_frames - 1)
-        self.ctrl[:] = pd_targets(self.ref_dof_pos[v, nxt], action)
-        if self.cfg.push_probability > 0.0:
-            self.xfrc[:] = 0.0
-            push = self.rng.random(self.num_envs) < self.cfg.push_probability
-            direction = self.rng.normal(size=(self.num_envs, 3)) * [1.0, 1.0, 0.2]
-            direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
-            self.xfrc[push, self.body_ids[0], :3] = self.cfg.push_force * direction[push]
-        self.batch.step(nstep=rates.SUBSTEPS, stage=mujoco.mjtStage.mjSTAGE_POS)
-        self.frame = nxt
-
-        qpos, qvel = self.qpos, self.qvel
-        body_pos = self._xpos[:, self.body_ids]
-        com = self._subtree_com[:, self.body_ids[0]]
+    def rewards_and_termination(self) -> tuple[dict[str, Any], Any, Any, Any]:
+        """Reward terms, total reward, termination and body-position error of the current state (frame = the
+        reference frame the state is compared with)."""
+        xp, b = self.xp, self.backend
+        v, nxt = self.variant, self.frame
+        qpos, qvel = b.qpos, b.qvel
+        body_pos = b.xpos[:, self.body_ids]
+        com = b.subtree_com[:, self.root_body]
         com_vel = (com - self.com_prev) / rates.CONTROL_DT
-        self.com_prev = com.copy()
+        self.com_prev = xp.copy(com)
         ref_body = self.ref_body_pos[v, nxt]
         terms = {
             "pose": rewards.pose_reward(qpos[:, self.dof_qpos], self.ref_dof_pos[v, nxt]),
             "velocity": rewards.velocity_reward(qvel[:, self.dof_qvel], self.ref_dof_vel[v, nxt]),
-            "end_effector": rewards.end_effector_reward(body_pos[:, _EE] - body_pos[:, :1],
-                                                        ref_body[:, _EE] - ref_body[:, :1]),
+            "end_effector": rewards.end_effector_reward(body_pos[:, self._ee] - body_pos[:, :1],
+                                                        ref_body[:, self._ee] - ref_body[:, :1]),
             "root": rewards.root_reward(qpos[:, 0:3], self.ref_root_pos[v, nxt], qpos[:, 3:7],
                                         self.ref_root_quat[v, nxt]),
             "com": rewards.com_reward(com_vel, self.ref_com_vel[v, nxt]),
         }
         reward = rewards.total_reward(terms)
 
-        lowest = self.probe.lowest(self._geom_xpos, self._geom_xmat)
-        body_error = np.linalg.norm(body_pos - ref_body, axis=-1)
-        broken = ~np.all(np.isfinite(qpos), axis=-1) | ~np.all(np.isfinite(qvel), axis=-1)
-        terminated = self.probe.non_foot_touch(lowest) | (body_error.max(axis=-1) > self.cfg.max_body_error) | broken
+        lowest = self.probe.lowest(b.geom_xpos, b.geom_xmat)
+        body_error = xp.vector_norm(body_pos - ref_body, axis=-1)
+        broken = ~xp.all(xp.isfinite(qpos), axis=-1) | ~xp.all(xp.isfinite(qvel), axis=-1)
+        terminated = (self.probe.non_foot_touch(lowest) | (xp.max(body_error, axis=-1) > self.cfg.max_body_error)
+                      | broken)
+        return terms, reward, terminated, body_error
+
+    def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict]:
+        """Advance one control step. Returns obs, reward, terminated, timed_out, info (finished episodes)."""
+        xp, b = self.xp, self.backend
+        v = self.variant
+        nxt = xp.minimum(self.frame + 1, self.num_frames - 1)
+        b.ctrl[:] = pd_targets(self.ref_dof_pos[v, nxt], action)
+        if self.cfg.push_probability > 0.0:
+            b.xfrc_applied[:] = 0.0
+            push = self.sampler.random(self.num_envs) < self.cfg.push_probability
+            direction = self.sampler.normal(size=(self.num_envs, 3)) * self._push_scale
+            direction /= xp.vector_norm(direction, axis=-1, keepdims=True)
+            b.xfrc_applied[push, self.root_body, :3] = self.cfg.push_force * direction[push]
+        b.step(rates.SUBSTEPS)
+        self.frame = nxt
+
+        terms, reward, terminated, body_error = self.rewards_and_termination()
         timed_out = (self.frame >= self.num_frames - 1) & ~terminated
-        reward = np.where(terminated, 0.0, reward)
-        reward = np.nan_to_num(reward)
+        reward = xp.where(terminated, 0.0, reward)
+        reward = xp.nan_to_num(reward)
         self.episode_return += reward
 
         done = terminated | timed_out
-        ids = np.flatnonzero(done)
+        ids = xp.nonzero(done)
         info = {
-            "terms": {k: float(np.mean(np.nan_to_num(x))) for k, x in terms.items()},
-            "done_start": self.start_frame[ids].copy(),
-            "done_frame": self.frame[ids].copy(),
-            "done_timeout": timed_out[ids].copy(),
-            "done_variant_canonical": (self.variant[ids] < round(self.cfg.canonical_fraction * self.cfg.num_variants)),
-            "done_return": self.episode_return[ids].copy(),
-            "mean_body_error": float(np.mean(np.nan_to_num(body_error, nan=1.0))),
+            "terms": {k: xp.mean(xp.nan_to_num(x)) for k, x in terms.items()},
+            "done_start": xp.copy(self.start_frame[ids]),
+            "done_frame": xp.copy(self.frame[ids]),
+            "done_timeout": xp.copy(timed_out[ids]),
+            "done_variant_canonical": (self.variant[ids] < self.n_canonical),
+            "done_return": xp.copy(self.episode_return[ids]),
+            "mean_body_error": xp.mean(xp.nan_to_num(body_error, nan=1.0)),
         }
         self._record_outcomes(ids, terminated[ids])
         self.reset(ids)

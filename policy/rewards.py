@@ -1,35 +1,44 @@
-"""DeepMimic imitation reward terms as small pure functions (each in [0, 1], batched over the first axis)."""
+"""DeepMimic imitation reward terms as small pure functions (each in [0, 1], batched over the first axis).
+
+Each takes numpy arrays (CPU backend) or torch tensors (GPU backend) alike: one definition for both.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from blender_backflip.core import rotations as rot
+from blender_backflip.core.xp import namespace
 
 WEIGHTS = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root": 0.2, "com": 0.1}
 
 
 def pose_reward(dof_pos: np.ndarray, ref_dof_pos: np.ndarray, scale: float = 2.0) -> np.ndarray:
-    return np.exp(-scale * np.sum((dof_pos - ref_dof_pos) ** 2, axis=-1))
+    xp = namespace(dof_pos)
+    return xp.exp(-scale * xp.sum((dof_pos - ref_dof_pos) ** 2, axis=-1))
 
 
 def velocity_reward(dof_vel: np.ndarray, ref_dof_vel: np.ndarray, scale: float = 0.1) -> np.ndarray:
-    return np.exp(-scale * np.sum((dof_vel - ref_dof_vel) ** 2, axis=-1))
+    xp = namespace(dof_vel)
+    return xp.exp(-scale * xp.sum((dof_vel - ref_dof_vel) ** 2, axis=-1))
 
 
 def end_effector_reward(ee_rel: np.ndarray, ref_ee_rel: np.ndarray, scale: float = 40.0) -> np.ndarray:
     """End-effector positions relative to the root, (B, n, 3) each."""
-    return np.exp(-scale * np.sum((ee_rel - ref_ee_rel) ** 2, axis=(-1, -2)))
+    xp = namespace(ee_rel)
+    return xp.exp(-scale * xp.sum((ee_rel - ref_ee_rel) ** 2, axis=(-1, -2)))
 
 
 def root_reward(root_pos: np.ndarray, ref_root_pos: np.ndarray, root_quat: np.ndarray, ref_root_quat: np.ndarray,
                 scale: float = 5.0) -> np.ndarray:
+    xp = namespace(root_pos)
     angle = rot.quat_angle(rot.quat_multiply(root_quat, rot.quat_conjugate(ref_root_quat)))
-    return np.exp(-scale * (np.sum((root_pos - ref_root_pos) ** 2, axis=-1) + 0.1 * angle**2))
+    return xp.exp(-scale * (xp.sum((root_pos - ref_root_pos) ** 2, axis=-1) + 0.1 * angle**2))
 
 
 def com_reward(com_vel: np.ndarray, ref_com_vel: np.ndarray, scale: float = 10.0) -> np.ndarray:
-    return np.exp(-scale * np.sum((com_vel - ref_com_vel) ** 2, axis=-1))
+    xp = namespace(com_vel)
+    return xp.exp(-scale * xp.sum((com_vel - ref_com_vel) ** 2, axis=-1))
 
 
 def total_reward(terms: dict[str, np.ndarray]) -> np.ndarray:

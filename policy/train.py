@@ -1,6 +1,7 @@
-"""Train the backflip policy: `python -m policy.train --device cpu --out runs/NAME [--resume]`.
+"""Train the backflip policy: `python -m policy.train --device cpu|cuda --out runs/NAME [--resume]`.
 
-PPO from rsl-rl-lib over the MuJoCo batch environment. Writes runs/NAME/checkpoint.pt every few minutes,
+PPO from rsl-rl-lib over the imitation environment: MuJoCo's CPU batch on --device cpu, MuJoCo Warp on the
+GPU with --device cuda (observations, rewards and actions stay on the GPU); --backend picks one explicitly. Writes runs/NAME/checkpoint.pt every few minutes,
 numbered snapshots (for the takes), log.csv, TensorBoard scalars and learning_curve.png as it trains.
 """
 
@@ -22,6 +23,7 @@ from tensordict import TensorDict
 from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.motion import load_deepmimic
 
+from .backends import BACKENDS, default_backend
 from .config import TrainConfig
 from .env import ImitationEnv
 from .paths import DEFAULT_CLIP
@@ -42,9 +44,13 @@ class _EnvInfo:
         self.cfg = {}
 
 
-def _obs(obs: np.ndarray, device: str) -> TensorDict:
-    t = torch.from_numpy(obs).to(device)
+def _obs(t: torch.Tensor, device: str) -> TensorDict:
     return TensorDict({"policy": t}, batch_size=[t.shape[0]], device=device)
+
+
+def _mean(values: list) -> float:
+    """Mean of per-step scalars (numpy scalars, or 0-d tensors read back once per iteration)."""
+    return float(np.mean([float(v) for v in values]))
 
 
 def pick_device(requested: str) -> str:
@@ -55,17 +61,27 @@ def pick_device(requested: str) -> str:
     return requested
 
 
+def pick_backend(requested: str | None, device: str) -> str:
+    backend = requested or default_backend(device)
+    if backend not in BACKENDS:
+        raise BackflipError(f"Unknown backend '{backend}'. Use one of: {', '.join(BACKENDS)}.")
+    return backend
+
+
 class Trainer:
-    def __init__(self, cfg: TrainConfig, clip: Path, out: Path, device: str = "cpu"):
+    def __init__(self, cfg: TrainConfig, clip: Path, out: Path, device: str = "cpu", backend: str | None = None):
         from rsl_rl.algorithms import PPO
 
         self.cfg = cfg
         self.out = out
         self.device = device
         torch.manual_seed(cfg.seed)
-        self.env = ImitationEnv(load_deepmimic(clip), cfg.env, seed=cfg.seed)
+        backend = pick_backend(backend, device)
+        # The warp backend's arrays live on the training device (CUDA), or on the CPU when forced there.
+        self.env = ImitationEnv(load_deepmimic(clip), cfg.env, seed=cfg.seed, backend=backend,
+                                device=device if backend == "warp" else "cpu")
         self.rsl_cfg = cfg.ppo.rsl_rl_cfg()
-        self.obs = _obs(self.env.observations(), device)
+        self.obs = _obs(self.env.as_torch(self.env.observations(), device), device)
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
         self._shrink_initial_actions()
         self._prime_normalizers()
@@ -91,8 +107,8 @@ class Trainer:
             for _ in range(steps):
                 actions = self.alg.act(self.obs)
                 self.alg.transition.clear()
-                obs, *_ = self.env.step(actions.cpu().numpy().astype(np.float64))
-                self.obs = _obs(obs, self.device)
+                obs, *_ = self.env.step(self.env.actions_in(actions))
+                self.obs = _obs(self.env.as_torch(obs, self.device), self.device)
                 seen.append(self.obs)
         stacked = torch.cat([s["policy"] for s in seen])
         batch = TensorDict({"policy": stacked}, batch_size=[stacked.shape[0]], device=self.device)
@@ -120,22 +136,22 @@ class Trainer:
     def iterate(self) -> dict:
         start = time.time()
         rewards, errors = [], []
+        env, device = self.env, self.device
         self.alg.train_mode()
         with torch.inference_mode():
             for _ in range(self.cfg.ppo.num_steps_per_env):
                 actions = self.alg.act(self.obs)
-                obs, reward, terminated, timed_out, info = self.env.step(actions.cpu().numpy().astype(np.float64))
-                self.obs = _obs(obs, self.device)
-                dones = torch.from_numpy(terminated | timed_out).to(self.device)
-                extras = {"time_outs": torch.from_numpy(timed_out.astype(np.float32)).to(self.device)}
-                self.alg.process_env_step(self.obs, torch.from_numpy(reward.astype(np.float32)).to(self.device),
-                                          dones, extras)
+                obs, reward, terminated, timed_out, info = env.step(env.actions_in(actions))
+                self.obs = _obs(env.as_torch(obs, device), device)
+                dones = env.as_torch(terminated | timed_out, device)
+                extras = {"time_outs": env.as_torch(timed_out, device).to(torch.float32)}
+                self.alg.process_env_step(self.obs, env.as_torch(reward, device).to(torch.float32), dones, extras)
                 rewards.append(reward.mean())
                 errors.append(info["mean_body_error"])
                 lengths = info["done_frame"] - info["done_start"]
                 self.lengths.extend(lengths.tolist())
                 from_standing = info["done_start"] == 0
-                self.standing.extend(info["done_timeout"][from_standing].astype(float).tolist())
+                self.standing.extend(float(x) for x in info["done_timeout"][from_standing].tolist())
                 self.standing_length.extend((info["done_frame"][from_standing] / 30.0).tolist())
             self.alg.compute_returns(self.obs)
         losses = self.alg.update()
@@ -151,12 +167,12 @@ class Trainer:
             "samples": self.samples,
             "wall_s": round(self.wall, 1),
             "samples_per_s": round(n / elapsed, 1),
-            "mean_reward": round(float(np.mean(rewards)), 4),
+            "mean_reward": round(_mean(rewards), 4),
             "mean_episode_length": round(float(np.mean(self.lengths)) if self.lengths else 0.0, 1),
             "success_from_standing": round(float(np.mean(self.standing)) if self.standing else 0.0, 3),
             "standing_survival_s": round(float(np.mean(self.standing_length)) if self.standing_length else 0.0, 3),
             "standing_episodes": len(self.standing),
-            "mean_body_error_m": round(float(np.mean(errors)), 4),
+            "mean_body_error_m": round(_mean(errors), 4),
             "value_loss": round(float(losses.get("value", losses.get("value_function", np.nan))), 5),
             "surrogate_loss": round(float(losses.get("surrogate", np.nan)), 5),
             "learning_rate": float(self.alg.learning_rate),
@@ -209,14 +225,14 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, minutes: float | None,
-          iterations: int | None, quiet: bool = False) -> Trainer:
+          iterations: int | None, quiet: bool = False, backend: str | None = None) -> Trainer:
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
     checkpoint = out / "checkpoint.pt"
     if resume:
         cfg = TrainConfig.from_dict(load_checkpoint(checkpoint)["config"])
-    trainer = Trainer(cfg, clip, out, device)  # bad clip or device fails here, before anything is written
+    trainer = Trainer(cfg, clip, out, device, backend)  # bad clip or device fails here, before anything is written
     out.mkdir(parents=True, exist_ok=True)
     if resume:
         trainer.load(checkpoint)
@@ -265,6 +281,8 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policy.train", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--backend", choices=BACKENDS, help="physics: batch (MuJoCo CPU threads; default on cpu) or "
+                        "warp (MuJoCo Warp; default on cuda, slow on cpu: for tests)")
     parser.add_argument("--out", required=True, type=Path, help="run folder, e.g. runs/flip")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP, help="DeepMimic backflip clip")
@@ -283,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.tiny:
             cfg.env.num_envs, cfg.env.num_variants = 16, 4
             cfg.ppo.hidden_dims, cfg.ppo.num_steps_per_env = (32, 32), 8
-        train(cfg, args.out, args.clip, device, args.resume, args.minutes, args.iterations, args.quiet)
+        train(cfg, args.out, args.clip, device, args.resume, args.minutes, args.iterations, args.quiet,
+              pick_backend(args.backend, device))
     except BackflipError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

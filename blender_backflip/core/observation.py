@@ -3,6 +3,9 @@
 Everything is batched over leading dimension B. The character starts each flip at the origin facing +X (the
 add-on places the result on the avatar afterwards), so the world frame is the flip's frame and no heading
 has to be estimated mid-air.
+
+observe() and pd_targets() take numpy arrays (the add-on, the evaluator, the CPU trainer) or torch tensors (the
+GPU trainer, on MuJoCo Warp's state): one definition of the contract for every backend (see xp.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 
 from . import rotations as rot
 from .skeleton import NUM_DOFS
+from .xp import namespace
 
 FORMAT_VERSION = 1
 ACTION_SCALE = 0.25  # PD target = reference angle + ACTION_SCALE * action (radians)
@@ -50,16 +54,17 @@ class RefTarget:
 
 def _tangent_normal(quat: np.ndarray) -> np.ndarray:
     m = rot.quat_to_matrix(quat)
-    return np.concatenate([m[..., :, 0], m[..., :, 2]], axis=-1)
+    return namespace(quat).concat([m[..., :, 0], m[..., :, 2]], axis=-1)
 
 
 def observe(qpos: np.ndarray, qvel: np.ndarray, dof_qpos: np.ndarray, dof_qvel: np.ndarray, ref: RefTarget,
             time: np.ndarray, clip_duration: float, hold_seconds: float, body_params: np.ndarray) -> np.ndarray:
-    """(B, OBS_DIM) float32 observations."""
+    """(B, OBS_DIM) float32 observations (numpy or torch, like qpos)."""
+    xp = namespace(qpos)
     root_pos = qpos[:, 0:3]
     root_quat = qpos[:, 3:7]
-    progress = np.clip(time / clip_duration, 0.0, 1.0)
-    held = np.clip((time - clip_duration) / hold_seconds, 0.0, 1.0)
+    progress = xp.clip(time / clip_duration, 0.0, 1.0)
+    held = xp.clip((time - clip_duration) / hold_seconds, 0.0, 1.0)
     parts = (
         root_pos[:, 2:3],
         root_pos[:, 0:2] - ref.root_pos_now[:, 0:2],
@@ -72,12 +77,12 @@ def observe(qpos: np.ndarray, qvel: np.ndarray, dof_qpos: np.ndarray, dof_qvel: 
         ref.root_pos_next[:, 0:2] - root_pos[:, 0:2],
         _tangent_normal(ref.root_quat_next),
         ref.dof_pos_next,
-        np.stack([progress, held], axis=-1),
+        xp.stack([xp.astype(progress, qpos.dtype), xp.astype(held, qpos.dtype)], axis=-1),
         body_params - 1.0,
     )
-    return np.concatenate(parts, axis=-1).astype(np.float32)
+    return xp.astype(xp.concat(parts, axis=-1), xp.float32)
 
 
 def pd_targets(ref_dof_next: np.ndarray, action: np.ndarray) -> np.ndarray:
     """Joint-angle targets of the position actuators (residual around the reference)."""
-    return ref_dof_next + ACTION_SCALE * np.clip(action, -10.0, 10.0)
+    return ref_dof_next + ACTION_SCALE * namespace(action).clip(action, -10.0, 10.0)

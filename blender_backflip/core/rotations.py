@@ -1,32 +1,38 @@
 """Every rotation conversion in the project lives here (quaternions are w, x, y, z).
 
 Arrays broadcast over leading dimensions, so the trainer converts thousands of frames at once and the add-on
-one bone at a time with the same code.
+one bone at a time with the same code. The functions the observation and reward code call (normalize,
+conjugate, multiply, rotate, rotation vector, angle, matrix) also take torch tensors (the GPU trainer); see xp.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .xp import namespace
+
 _EPS = 1e-12
 
 
 def quat_normalize(q: np.ndarray) -> np.ndarray:
-    q = np.asarray(q, dtype=np.float64)
-    return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), _EPS)
+    xp = namespace(q)
+    q = xp.as_float(q)
+    return q / xp.maximum(xp.vector_norm(q, axis=-1, keepdims=True), _EPS)
 
 
 def quat_conjugate(q: np.ndarray) -> np.ndarray:
-    q = np.asarray(q)
-    return np.concatenate([q[..., :1], -q[..., 1:]], axis=-1)
+    xp = namespace(q)
+    q = xp.asarray(q)
+    return xp.concat([q[..., :1], -q[..., 1:]], axis=-1)
 
 
 def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    aw, ax, ay, az = np.moveaxis(a, -1, 0)
-    bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack(
+    xp = namespace(a, b)
+    a = xp.as_float(a)
+    b = xp.as_float(b)
+    aw, ax, ay, az = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    bw, bx, by, bz = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    return xp.stack(
         [
             aw * bw - ax * bx - ay * by - az * bz,
             aw * bx + ax * bw + ay * bz - az * by,
@@ -39,12 +45,23 @@ def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors v by unit quaternions q."""
-    q = np.asarray(q, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
+    xp = namespace(q, v)
+    q = xp.as_float(q)
+    v = xp.asarray(v, like=q) if xp.name == "torch" else xp.as_float(v)
     w = q[..., :1]
     u = q[..., 1:]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
+    t = 2.0 * _cross(u, v)
+    return v + w * t + _cross(u, t)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.cross for 3-vectors (same arithmetic, so numpy results are bit for bit np.cross's), any namespace."""
+    xp = namespace(a, b)
+    if xp.name == "numpy":
+        return np.cross(a, b)
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return xp.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
 
 
 def quat_from_axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
@@ -56,11 +73,12 @@ def quat_from_axis_angle(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
 
 def quat_to_rotvec(q: np.ndarray) -> np.ndarray:
     """Axis * angle (angle in [0, pi]) of unit quaternions; the shorter way round."""
+    xp = namespace(q)
     q = quat_normalize(q)
-    q = np.where(q[..., :1] < 0.0, -q, q)
-    s = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
-    angle = 2.0 * np.arctan2(s, q[..., :1])
-    scale = np.where(s > 1e-9, angle / np.maximum(s, _EPS), 2.0)
+    q = xp.where(q[..., :1] < 0.0, -q, q)
+    s = xp.vector_norm(q[..., 1:], axis=-1, keepdims=True)
+    angle = 2.0 * xp.atan2(s, q[..., :1])
+    scale = xp.where(s > 1e-9, angle / xp.maximum(s, _EPS), 2.0)
     return q[..., 1:] * scale
 
 
@@ -74,13 +92,14 @@ def quat_from_rotvec(r: np.ndarray) -> np.ndarray:
 
 def quat_angle(q: np.ndarray) -> np.ndarray:
     """Rotation angle in [0, pi] of unit quaternions."""
-    return np.linalg.norm(quat_to_rotvec(q), axis=-1)
+    return namespace(q).vector_norm(quat_to_rotvec(q), axis=-1)
 
 
 def quat_to_matrix(q: np.ndarray) -> np.ndarray:
+    xp = namespace(q)
     q = quat_normalize(q)
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    m = np.stack(
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    m = xp.stack(
         [
             1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
             2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
@@ -88,7 +107,7 @@ def quat_to_matrix(q: np.ndarray) -> np.ndarray:
         ],
         axis=-1,
     )
-    return m.reshape(q.shape[:-1] + (3, 3))
+    return m.reshape(tuple(q.shape[:-1]) + (3, 3))
 
 
 def matrix_to_quat(m: np.ndarray) -> np.ndarray:
