@@ -5,10 +5,10 @@ air mid-flip) are placed in both backends through the environment's own reset pa
 terms and terminations computed from them, and after two control steps with the same actions, must agree.
 
 Tolerance: Warp simulates in float32, so positions carry relative rounding of about 1e-7 and every substep
-adds some; measured after two control steps (16 substeps, with foot contacts), observations differ by under
-1e-5 and rewards by under 1e-5 relative. The checks allow 1e-3 (rewards, relative) and 1e-3 + 1e-3 relative
-(observations): a hundred times the float32 drift, while a wrong body, a missing contact or a frame out of
-step changes rewards by 1e-2 or more.
+adds some; measured over three control steps (24 substeps, with foot contacts), observations differ by at
+most 2e-5 and rewards by under 5e-6 relative. The checks allow 1e-3 (rewards, relative) and 1e-3 + 1e-3
+relative (observations): fifty times the float32 drift or more, while a wrong body, a missing contact or a
+frame out of step changes rewards by 1e-2 or more (a world left on the canonical body fails them).
 
 Runs wherever MuJoCo Warp imports (its CPU device here, slowly), and also on CUDA when a GPU is present.
 """
