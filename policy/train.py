@@ -220,6 +220,17 @@ def write_curve(csv_path: Path, png_path: Path) -> None:
     os.replace(tmp, png_path)
 
 
+def _drop_rows_after(csv_path: Path, iteration: int) -> None:
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    kept = [r for r in rows if int(r["iteration"]) <= iteration]
+    if len(kept) < len(rows):
+        with open(csv_path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(kept)
+
+
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -238,6 +249,8 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
         trainer.load(checkpoint)
     csv_path = out / "log.csv"
     new_csv = not csv_path.exists() or not resume
+    if not new_csv:
+        _drop_rows_after(csv_path, trainer.iteration)  # rows logged after the checkpoint are re-learned now
     handle = open(csv_path, "w" if new_csv else "a", newline="")
     writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
     if new_csv:

@@ -42,6 +42,8 @@ def test_checkpoint_round_trip(tiny_run: Path, clip_path: Path):
 def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: Path):
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
+    with open(run / "log.csv", "a") as handle:  # a row logged after the last checkpoint, then a crash
+        handle.write(",".join(["3"] + ["0"] * (len(train.CSV_FIELDS) - 1)) + "\n")
     train.train(TrainConfig(), run, clip_path, "cpu", resume=True, minutes=None, iterations=1, quiet=True)
     assert train.load_checkpoint(run / "checkpoint.pt")["iteration"] == 3
     assert [r["iteration"] for r in csv.DictReader(open(run / "log.csv"))] == ["1", "2", "3"]
