@@ -93,12 +93,12 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "still trains: measured canonical success below 0.9)")
 
 
-def bundled_success() -> tuple[str | None, float | None]:
+def bundled_success() -> tuple[str | None, dict[str, float]]:
+    """The bundled policy and its measured landing rates by body group ('canonical', 'variants')."""
     path = bundled_policy()
     if path is None:
-        return None, None
+        return None, {}
     from blender_backflip.core.policy_file import load_policy
 
     success = load_policy(path).metadata.get("measured_success") or {}
-    value = success.get("canonical") if isinstance(success, dict) else success
-    return path, (float(value) if value is not None else None)
+    return path, {k: float(v) for k, v in success.items()} if isinstance(success, dict) else {}

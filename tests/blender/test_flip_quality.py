@@ -2,8 +2,10 @@
 the first frame and 1 s after landing, the hips pitch through 360 +/- 30 degrees backwards, the head ends above
 the hips, the flip travels backwards from where the avatar stands.
 
-Skipped (with the reason) when there is no bundled policy or its metadata says it lands the canonical flip
-less than 90% of the time: then it is still training, and the bake's faithfulness is what test_flip.py checks.
+The test rigs have their own proportions, so these checks switch on when the bundled policy meets the training
+issue's bar on both body groups (lands >= 98% on the canonical body and >= 95% on proportion variants, as
+measured in its metadata). Until then they skip with the measured figures, and the bake's faithfulness is what
+test_flip.py checks.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ def bundled() -> str:
     path, success = bundled_success()
     if path is None:
         pytest.skip("no bundled policy (blender_backflip/assets/backflip_final.npz) yet")
-    if success is None or success < 0.9:
-        pytest.skip(f"the bundled policy is still training: measured canonical success {success} < 0.9")
+    bar = {"canonical": 0.98, "variants": 0.95}
+    short = {k: success.get(k) for k, v in bar.items() if success.get(k) is None or success[k] < v}
+    if short:
+        pytest.skip(f"the bundled policy is below the landing bar {bar}: measured {short}; still training")
     return path
 
 
