@@ -58,6 +58,11 @@ class GroundProbe:
         non_foot = self._constants(lowest)[5]
         return namespace(lowest).any(lowest[:, non_foot] < GROUND_TOUCH, axis=-1)
 
+    def lift_clear(self, lowest: np.ndarray) -> np.ndarray:
+        """(B,) how far to raise a body so that no geom is below the floor (m, >= 0)."""
+        xp = namespace(lowest)
+        return xp.maximum(-xp.min(lowest, axis=-1), 0.0)
+
     def foot_penetration(self, lowest: np.ndarray) -> np.ndarray:
         """(B,) how far the deepest foot point is below the floor (m, >= 0)."""
         xp = namespace(lowest)

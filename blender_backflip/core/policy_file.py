@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import rates
+from .character import CONTACT_TIMECONST
 from .errors import BackflipError
 from .motion import Motion
 from .observation import ACTION_SCALE, FORMAT_VERSION, OBS_LAYOUT
@@ -51,6 +52,7 @@ def core_metadata() -> dict:
         "physics_hz": rates.PHYSICS_HZ,
         "control_hz": rates.CONTROL_HZ,
         "hold_seconds": rates.HOLD_SECONDS,
+        "contact_timeconst": CONTACT_TIMECONST,  # how hard the floor is: a policy lands for the floor it knows
     }
 
 
@@ -82,13 +84,22 @@ def _check(meta: dict, path: str) -> None:
     if meta.get("format_version") != expected["format_version"]:
         raise BackflipError(f"Policy file {path} has format version {meta.get('format_version')}; this add-on reads "
                             f"version {expected['format_version']}. Use a policy exported for this version.")
-    for key in ("dof_names", "obs_layout", "action_scale", "physics_hz", "control_hz", "hold_seconds"):
+    for key in ("dof_names", "obs_layout", "action_scale", "physics_hz", "control_hz", "hold_seconds",
+                "contact_timeconst"):
         if meta.get(key) != expected[key]:
             raise BackflipError(f"Policy file {path} was made for a different {key.replace('_', ' ')} "
                                 f"({meta.get(key)!r}, expected {expected[key]!r}); re-export it with this version.")
 
 
 def load_policy(path: str | os.PathLike[str]) -> PolicyFile:
+    """Read a policy file and check that it was made for this core (raises BackflipError saying what differs)."""
+    policy = read_policy_unchecked(path)
+    _check(policy.metadata, os.fspath(path))
+    return policy
+
+
+def read_policy_unchecked(path: str | os.PathLike[str]) -> PolicyFile:
+    """Read a policy file without checking it against the core: only for re-measuring an old file (policy.takes)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise BackflipError(f"Policy file not found: {path}. Reinstall the add-on or pick another take.")
@@ -105,7 +116,6 @@ def load_policy(path: str | os.PathLike[str]) -> PolicyFile:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, EOFError) as exc:
         raise BackflipError(f"Policy file {path} is damaged or not a blender-backflip policy ({type(exc).__name__}: "
                             f"{exc}). Reinstall the add-on or export the policy again.") from exc
-    _check(meta, path)
     dims = [w.shape for w in weights]
     if mean.shape != (dims[0][1],) or any(dims[i][0] != dims[i + 1][1] for i in range(n - 1)):
         raise BackflipError(f"Policy file {path} has inconsistent layer sizes {dims}; export it again.")

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import rates
 from .character import Character
+from .contacts import GroundProbe
 from .kinematics import frame_qpos, frame_qvel
 from .motion import Motion
 from .retarget import retarget
@@ -54,6 +55,8 @@ def make_track(motion: Motion, character: Character, hold_seconds: float = rates
     data = mujoco.MjData(character.model)
     body_pos = np.empty((n, len(character.body_ids), 3))
     com = np.empty((n, 3))
+    probe = GroundProbe(character)
+    lowest = np.empty((n, len(probe.geoms)))
     root = character.body_ids[0]
     for i in range(n):
         data.qpos[:] = qpos[i]
@@ -61,8 +64,19 @@ def make_track(motion: Motion, character: Character, hold_seconds: float = rates
         mujoco.mj_comPos(character.model, data)
         body_pos[i] = data.xpos[character.body_ids]
         com[i] = data.subtree_com[root]
+        lowest[i] = probe.lowest(data.geom_xpos[None], data.geom_xmat.reshape(1, -1, 9))[0]
+    # Retargeted mocap puts a foot up to 2 cm into the floor in some frames; a reference under the floor
+    # teaches the policy to push its feet into it. Raise those frames until nothing is below the floor.
+    lift = probe.lift_clear(lowest)
+    lift_vel = np.gradient(lift, dt)
+    root_pos = frame.root_pos.copy()
+    root_pos[:, 2] += lift
+    qpos[:, 2] += lift
+    qvel[:, 2] += lift_vel
+    body_pos[:, :, 2] += lift[:, None]
+    com[:, 2] += lift
     com_vel = np.gradient(com, dt, axis=0)
     com_vel[frame.phase >= 1.0] = 0.0
-    return ReferenceTrack(dt=dt, clip_duration=moved.duration, root_pos=frame.root_pos, root_quat=frame.root_quat,
+    return ReferenceTrack(dt=dt, clip_duration=moved.duration, root_pos=root_pos, root_quat=frame.root_quat,
                           dof_pos=frame.dof_pos, dof_vel=frame.dof_vel, qpos=qpos, qvel=qvel, body_pos=body_pos,
                           com=com, com_vel=com_vel)

@@ -72,9 +72,11 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
     data.qpos[:] = track.qpos[0]
     data.qpos[character.dof_qpos] += rng.uniform(-joint_noise, joint_noise, len(character.dof_qpos))
     data.qvel[:] = track.qvel[0]
+    probe = GroundProbe(character)
+    mujoco.mj_kinematics(model, data)  # the joint noise can push a foot into the floor: start clear of it
+    data.qpos[2] += probe.lift_clear(probe.lowest(data.geom_xpos[None], data.geom_xmat.reshape(1, -1, 9)))[0]
     mujoco.mj_forward(model, data)
     params = np.asarray(body_params if body_params is not None else character.proportions.scale_factors())[None]
-    probe = GroundProbe(character)
     record_every = rates.PHYSICS_HZ // RECORD_HZ
     n_control = track.num_frames - 1
 

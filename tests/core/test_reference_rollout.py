@@ -1,0 +1,69 @@
+"""The reference track and the start of a flip keep every geom on or above the floor, and contacts stay stiff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import pytest
+
+from blender_backflip.core.character import build_character
+from blender_backflip.core.contacts import GroundProbe
+from blender_backflip.core.controller import Controller
+from blender_backflip.core.policy_file import read_policy_unchecked
+from blender_backflip.core.reference import make_track
+from blender_backflip.core.rollout import simulate
+from blender_backflip.core.skeleton import CANONICAL
+from blender_backflip.core.motion import Motion
+
+BUNDLED = Path(__file__).parents[2] / "blender_backflip" / "assets" / "backflip_final.npz"
+
+
+def lowest_points(character, qpos: np.ndarray) -> np.ndarray:
+    """(N, ngeom) lowest point of each geom for each qpos, from MuJoCo's own kinematics."""
+    probe = GroundProbe(character)
+    data = mujoco.MjData(character.model)
+    out = []
+    for q in qpos:
+        data.qpos[:] = q
+        mujoco.mj_kinematics(character.model, data)
+        out.append(probe.lowest(data.geom_xpos[None], data.geom_xmat.reshape(1, -1, 9))[0])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.9, 1.12])
+def test_reference_never_goes_under_the_floor(backflip_motion: Motion, scale: float) -> None:
+    character = build_character(CANONICAL.scaled(scale, scale, scale, scale))
+    track = make_track(backflip_motion, character)
+    low = lowest_points(character, track.qpos)
+    assert low.min() > -1e-9
+    # Standing frames touch the floor (lifted no higher than needed): the lowest point is on it.
+    assert abs(low[0].min()) < 1e-9 and abs(low[-1].min()) < 1e-9
+    # The stored body positions agree with the lifted state.
+    data = mujoco.MjData(character.model)
+    for i in (0, track.num_frames // 3, track.num_frames - 1):
+        data.qpos[:] = track.qpos[i]
+        mujoco.mj_kinematics(character.model, data)
+        np.testing.assert_allclose(data.xpos[character.body_ids], track.body_pos[i], atol=1e-9)
+    np.testing.assert_allclose(track.root_pos, track.qpos[:, 0:3], atol=1e-12)
+
+
+@pytest.mark.skipif(not BUNDLED.exists(), reason="no bundled policy")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_flip_starts_with_no_foot_in_the_floor(seed: int) -> None:
+    character = build_character(CANONICAL)
+    result = simulate(character, Controller(read_policy_unchecked(BUNDLED), backend="numpy"), seed=seed)
+    first = lowest_points(character, result.qpos[:1])[0]
+    assert first.min() > -1e-9
+    assert result.verdict.max_foot_penetration_cm >= 0.0
+
+
+def test_contacts_are_stiffer_than_two_physics_steps() -> None:
+    """CONTACT_TIMECONST is under MuJoCo's 2-step safety clamp; the clamp must be off or it silently wins."""
+    from blender_backflip.core import character as c
+
+    model = build_character(CANONICAL).model
+    assert c.CONTACT_TIMECONST < 2 * model.opt.timestep
+    assert model.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_REFSAFE
+    assert np.allclose(model.geom_solref[:, 0], c.CONTACT_TIMECONST)
