@@ -1,7 +1,7 @@
 """The imitation task: many characters of varied bodies imitating the reference at once.
 
-Reference state initialization, early termination (a body other than the feet on the ground, or drifting
-far from the reference), DeepMimic rewards, an episode that runs past the clip while the reference holds
+Reference state initialization, early termination (a body other than the feet on the ground, a foot sunk
+too deep into it, or a body drifting far from the reference), DeepMimic rewards, an episode that runs past the clip while the reference holds
 its last pose. Observations and actions come from blender_backflip.core.observation, the same code the
 add-on runs.
 
@@ -81,6 +81,11 @@ class EnvConfig:
     """Uniform perturbation of each joint angle at the start (radians)."""
     max_body_error: float = 0.8
     """Terminate when a body is this far (m) from its reference position."""
+    hold_where_landed: bool = True
+    """After the clip, hold the final pose where the character was when the clip ended, not where the clip
+    ended: a landing 20 cm off the clip's spot is still a landing, and pulling the body there topples it."""
+    max_foot_depth: float = 0.018
+    """Terminate when a foot sinks this far (m) into the floor: a hard landing (the bar allows 2 cm)."""
     push_probability: float = 0.0
     """Chance per control step of a random push on the pelvis (robustness option)."""
     push_force: float = 150.0
@@ -136,6 +141,7 @@ class ImitationEnv:
         self.start_frame = self._index(np.zeros(self.num_envs, dtype=np.int64))
         self.episode_return = self._float(np.zeros(self.num_envs))
         self.com_prev = self._float(np.zeros((self.num_envs, 3)))
+        self.hold_shift = self._float(np.zeros((self.num_envs, 2)))  # where the final pose is held (hold_where_landed)
         self.body_params = self._float(np.ones((self.num_envs, 5)))
         self.start_bins = (self.num_frames - 10 + cfg.start_bin_frames - 1) // cfg.start_bin_frames
         self.bin_failure = np.full(self.start_bins, 0.5)  # host: updated per finished episode, read per reset
@@ -234,7 +240,11 @@ class ImitationEnv:
         self.start_frame[ids] = frame
         self.backend.set_variants(ids, variant)
         self.backend.reset(ids, qpos, qvel)
+        # Joint noise can push a foot into the floor; start with every geom on or above it instead.
+        qpos[:, 2] += self.probe.lift_clear(self.probe.lowest(self.backend.geom_xpos[ids], self.backend.geom_xmat[ids]))
+        self.backend.reset(ids, qpos, qvel)
         self.com_prev[ids] = self.ref_com[variant, frame]
+        self.hold_shift[ids] = 0.0
         self.episode_return[ids] = 0.0
         self.body_params[ids] = self.variant_params[variant]
 
@@ -272,14 +282,23 @@ class ImitationEnv:
         com_vel = (com - self.com_prev) / rates.CONTROL_DT
         self.com_prev = xp.copy(com)
         ref_body = self.ref_body_pos[v, nxt]
+        ref_root = self.ref_root_pos[v, nxt]
+        if self.cfg.hold_where_landed:
+            # The offset from the clip's end spot is taken once, as the hold begins; moving on from there counts.
+            begins = (nxt == self.clip_frames)[:, None]
+            self.hold_shift = xp.where(begins, qpos[:, 0:2] - ref_root[:, 0:2], self.hold_shift)
+            shift = self.hold_shift * xp.astype(nxt >= self.clip_frames, qpos.dtype)[:, None]
+            shift = xp.concat([shift, 0.0 * shift[:, :1]], axis=-1)
+            ref_root, ref_body = ref_root + shift, ref_body + shift[:, None, :]
         terms = {
             "pose": rewards.pose_reward(qpos[:, self.dof_qpos], self.ref_dof_pos[v, nxt]),
             "velocity": rewards.velocity_reward(qvel[:, self.dof_qvel], self.ref_dof_vel[v, nxt]),
             "end_effector": rewards.end_effector_reward(body_pos[:, self._ee] - body_pos[:, :1],
                                                         ref_body[:, self._ee] - ref_body[:, :1]),
-            "root": rewards.root_reward(qpos[:, 0:3], self.ref_root_pos[v, nxt], qpos[:, 3:7],
+            "root": rewards.root_reward(qpos[:, 0:3], ref_root, qpos[:, 3:7],
                                         self.ref_root_quat[v, nxt]),
             "com": rewards.com_reward(com_vel, self.ref_com_vel[v, nxt]),
+            "body_position": rewards.body_position_reward(body_pos, ref_body),
         }
         reward = rewards.total_reward(terms)
 
@@ -287,7 +306,7 @@ class ImitationEnv:
         body_error = xp.vector_norm(body_pos - ref_body, axis=-1)
         broken = ~xp.all(xp.isfinite(qpos), axis=-1) | ~xp.all(xp.isfinite(qvel), axis=-1)
         terminated = (self.probe.non_foot_touch(lowest) | (xp.max(body_error, axis=-1) > self.cfg.max_body_error)
-                      | broken)
+                      | (self.probe.foot_penetration(lowest) > self.cfg.max_foot_depth) | broken)
         return terms, reward, terminated, body_error
 
     def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict]:

@@ -1,5 +1,7 @@
 """Train the backflip policy: `python -m policy.train --device cpu|cuda --out runs/NAME [--resume]`.
 
+Several GPUs: `torchrun --nproc_per_node=N -m policy.train --device cuda --out runs/NAME` (policy/distributed.py).
+
 PPO from rsl-rl-lib over the imitation environment: MuJoCo's CPU batch on --device cpu, MuJoCo Warp on the
 GPU with --device cuda (observations, rewards and actions stay on the GPU); --backend picks one explicitly. Writes runs/NAME/checkpoint.pt every few minutes,
 numbered snapshots (for the takes), log.csv, TensorBoard scalars and learning_curve.png as it trains.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import signal
 import sys
 import time
@@ -25,6 +28,7 @@ from blender_backflip.core.motion import load_deepmimic
 
 from .backends import BACKENDS, default_backend
 from .config import TrainConfig
+from .distributed import Dist, from_environment, leave
 from .env import ImitationEnv
 from .paths import DEFAULT_CLIP
 
@@ -53,6 +57,12 @@ def _mean(values: list) -> float:
     return float(np.mean([float(v) for v in values]))
 
 
+def _mean_or_nan(values: deque, warm: bool = True) -> float:
+    """Mean of the episodes finished so far; NaN (a gap in the curve, not a fake 0) while none or only a biased
+    few (warm False) have."""
+    return float(np.mean(values)) if values and warm else float("nan")
+
+
 def pick_device(requested: str) -> str:
     if requested == "cuda" and not torch.cuda.is_available():
         raise BackflipError("--device cuda was asked for, but torch sees no CUDA GPU here. Use --device cpu.")
@@ -69,21 +79,30 @@ def pick_backend(requested: str | None, device: str) -> str:
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, clip: Path, out: Path, device: str = "cpu", backend: str | None = None):
+    def __init__(self, cfg: TrainConfig, clip: Path, out: Path, device: str = "cpu", backend: str | None = None,
+                 dist: Dist | None = None):
         from rsl_rl.algorithms import PPO
 
         self.cfg = cfg
         self.out = out
+        self.dist = dist
+        self.world_size = dist.world_size if dist else 1
+        device = dist.device(device) if dist else device
         self.device = device
         torch.manual_seed(cfg.seed)
-        backend = pick_backend(backend, device)
+        backend = pick_backend(backend, device.split(":")[0])
         # The warp backend's arrays live on the training device (CUDA), or on the CPU when forced there.
-        self.env = ImitationEnv(load_deepmimic(clip), cfg.env, seed=cfg.seed, backend=backend,
+        # Each process of a distributed run draws its own bodies and starts.
+        env_seed = cfg.seed + 7919 * (dist.rank if dist else 0)
+        self.env = ImitationEnv(load_deepmimic(clip), cfg.env, seed=env_seed, backend=backend,
                                 device=device if backend == "warp" else "cpu")
         self.rsl_cfg = cfg.ppo.rsl_rl_cfg()
+        self.rsl_cfg["multi_gpu"] = dist.rsl_rl_cfg() if dist else None
         self.obs = _obs(self.env.as_torch(self.env.observations(), device), device)
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
         self._shrink_initial_actions()
+        if dist:
+            self.alg.broadcast_parameters()  # every process starts from process 0's networks
         self._prime_normalizers()
         self.iteration = 0
         self.samples = 0
@@ -92,6 +111,10 @@ class Trainer:
         self.lengths: deque[float] = deque(maxlen=500)
         self.standing: deque[float] = deque(maxlen=200)
         self.standing_length: deque[float] = deque(maxlen=200)
+        # Until a whole episode fits in what this process has run, only early failures can have finished: the
+        # episode statistics would read 0% survival after every start. They are logged as NaN until then.
+        self._iterations_run = 0
+        self._warm_up = -(-self.env.max_episode_length // cfg.ppo.num_steps_per_env)
 
     def _shrink_initial_actions(self, scale: float = 0.01) -> None:
         """Start from pure reference tracking: the mean head's weights times 0.01 (DeepMimic's output scale)."""
@@ -127,6 +150,7 @@ class Trainer:
         os.replace(tmp, path)  # never leave a half-written checkpoint
 
     def load(self, path: Path) -> None:
+        """Weights, normalizers, optimizer and counters of a checkpoint (this run's own, or a parent run's)."""
         state = load_checkpoint(path)
         self.alg.load(state, None, strict=True)
         self.iteration, self.samples, self.wall = state["iteration"], state["samples"], state["wall_s"]
@@ -156,7 +180,9 @@ class Trainer:
             self.alg.compute_returns(self.obs)
         losses = self.alg.update()
         self.iteration += 1
-        n = self.env.num_envs * self.cfg.ppo.num_steps_per_env
+        self._iterations_run += 1
+        warm = self._iterations_run > self._warm_up
+        n = self.env.num_envs * self.cfg.ppo.num_steps_per_env * self.world_size
         self.samples += n
         elapsed = time.time() - start
         self.wall += elapsed
@@ -168,9 +194,9 @@ class Trainer:
             "wall_s": round(self.wall, 1),
             "samples_per_s": round(n / elapsed, 1),
             "mean_reward": round(_mean(rewards), 4),
-            "mean_episode_length": round(float(np.mean(self.lengths)) if self.lengths else 0.0, 1),
-            "success_from_standing": round(float(np.mean(self.standing)) if self.standing else 0.0, 3),
-            "standing_survival_s": round(float(np.mean(self.standing_length)) if self.standing_length else 0.0, 3),
+            "mean_episode_length": round(_mean_or_nan(self.lengths, warm), 1),
+            "success_from_standing": round(_mean_or_nan(self.standing, warm), 3),
+            "standing_survival_s": round(_mean_or_nan(self.standing_length, warm), 3),
             "standing_episodes": len(self.standing),
             "mean_body_error_m": round(_mean(errors), 4),
             "value_loss": round(float(losses.get("value", losses.get("value_function", np.nan))), 5),
@@ -204,9 +230,10 @@ def write_curve(csv_path: Path, png_path: Path) -> None:
     if not rows:
         return
     x = np.array([float(r["samples"]) for r in rows]) / 1e6
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, key, label in zip(axes, ("success_from_standing", "mean_reward", "mean_episode_length"),
-                              ("standing starts that survive clip + 2 s", "mean reward per step", "episode length (steps)")):
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
+    for ax, key, label in zip(axes, ("success_from_standing", "mean_reward", "mean_episode_length", "mean_body_error_m"),
+                              ("standing starts that survive clip + 2 s", "mean reward per step", "episode length (steps)",
+                               "mean body distance from the reference (m)")):
         ax.plot(x, [float(r[key]) for r in rows])
         ax.set_xlabel("samples (M)")
         ax.set_title(label, fontsize=10)
@@ -236,18 +263,38 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, minutes: float | None,
-          iterations: int | None, quiet: bool = False, backend: str | None = None) -> Trainer:
+          iterations: int | None, quiet: bool = False, backend: str | None = None,
+          init_from: Path | None = None, dist: Dist | None = None) -> Trainer:
+    """Train into `out`. resume: continue out/checkpoint.pt with its own config; init_from: a new run with
+    `cfg` that starts from another checkpoint's weights and counters (after a change to the task). In a
+    distributed run (dist) every process trains and process 0 alone writes the run folder."""
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
     checkpoint = out / "checkpoint.pt"
+    main_process = dist is None or dist.is_main
+    if resume and init_from:
+        raise BackflipError("--resume continues OUT's own run and --init-from starts a new one; use one of them.")
     if resume:
         cfg = TrainConfig.from_dict(load_checkpoint(checkpoint)["config"])
-    trainer = Trainer(cfg, clip, out, device, backend)  # bad clip or device fails here, before anything is written
-    out.mkdir(parents=True, exist_ok=True)
+    elif init_from:
+        load_checkpoint(init_from)  # a missing or damaged parent fails before anything is written
+    trainer = Trainer(cfg, clip, out, device, backend, dist)  # bad clip or device fails here, before any output
+    csv_path = out / "log.csv"
     if resume:
         trainer.load(checkpoint)
-    csv_path = out / "log.csv"
+    elif init_from:
+        trainer.load(init_from)
+    if not main_process:
+        _train_loop(trainer, iterations, minutes, None)
+        return trainer
+
+    out.mkdir(parents=True, exist_ok=True)
+    if init_from and not resume:
+        parent_log = init_from.parent / "log.csv"
+        if parent_log.is_file() and parent_log.resolve() != csv_path.resolve():
+            shutil.copyfile(parent_log, csv_path)  # the learning curve shows the whole history
+            resume = True
     new_csv = not csv_path.exists() or not resume
     if not new_csv:
         _drop_rows_after(csv_path, trainer.iteration)  # rows logged after the checkpoint are re-learned now
@@ -257,31 +304,29 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
         writer.writeheader()
     board = SummaryWriter(str(out / "tensorboard"))
     last_save = time.time()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a job queue's kill still leaves a checkpoint
-    deadline = time.time() + minutes * 60 if minutes else None
     bar = tqdm(total=iterations, disable=quiet, unit="it", dynamic_ncols=True)
-    done = 0
+
+    def record(row: dict) -> None:
+        nonlocal last_save
+        writer.writerow(row)
+        handle.flush()
+        for key, value in row.items():
+            if key not in ("iteration", "samples"):
+                board.add_scalar(f"train/{key}", value, row["samples"])
+        bar.update(1)
+        bar.set_postfix(sps=row["samples_per_s"], len=row["mean_episode_length"],
+                        success=row["success_from_standing"], rew=row["mean_reward"])
+        if trainer.samples >= trainer.next_snapshot:
+            trainer.save(out / "snapshots" / f"model_{trainer.samples // 1000:07d}k.pt")
+            trainer.next_snapshot += cfg.snapshot_every_samples
+        if time.time() - last_save > cfg.checkpoint_minutes * 60:
+            trainer.save(checkpoint)
+            write_curve(csv_path, out / "learning_curve.png")
+            last_save = time.time()
+
     try:
-        while (iterations is None or done < iterations) and (deadline is None or time.time() < deadline):
-            done += 1
-            row = trainer.iterate()
-            writer.writerow(row)
-            handle.flush()
-            for key, value in row.items():
-                if key not in ("iteration", "samples"):
-                    board.add_scalar(f"train/{key}", value, row["samples"])
-            bar.update(1)
-            bar.set_postfix(sps=row["samples_per_s"], len=row["mean_episode_length"],
-                            success=row["success_from_standing"], rew=row["mean_reward"])
-            if trainer.samples >= trainer.next_snapshot:
-                trainer.save(out / "snapshots" / f"model_{trainer.samples // 1000:07d}k.pt")
-                trainer.next_snapshot += cfg.snapshot_every_samples
-            if time.time() - last_save > cfg.checkpoint_minutes * 60:
-                trainer.save(checkpoint)
-                write_curve(csv_path, out / "learning_curve.png")
-                last_save = time.time()
-    except KeyboardInterrupt:
-        print(f"stopped at iteration {trainer.iteration}; checkpoint saved to {checkpoint}", file=sys.stderr)
+        if _train_loop(trainer, iterations, minutes, record):
+            print(f"stopped at iteration {trainer.iteration}; checkpoint saved to {checkpoint}", file=sys.stderr)
     finally:
         trainer.save(checkpoint)
         handle.close()
@@ -291,6 +336,28 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
     return trainer
 
 
+def _train_loop(trainer: Trainer, iterations: int | None, minutes: float | None, record) -> bool:
+    """Iterate until the iteration count or the time is up (every process stops at the same iteration).
+    Returns True when stopped by Ctrl-C or SIGTERM (a job queue's kill still leaves a checkpoint)."""
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    deadline = time.time() + minutes * 60 if minutes else None
+    done = 0
+    try:
+        while iterations is None or done < iterations:
+            out_of_time = deadline is not None and time.time() >= deadline
+            if trainer.dist is not None:
+                out_of_time = trainer.dist.any(out_of_time)
+            if out_of_time:
+                break
+            done += 1
+            row = trainer.iterate()
+            if record is not None:
+                record(row)
+    except KeyboardInterrupt:
+        return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policy.train", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -298,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
                         "warp (MuJoCo Warp; default on cuda, slow on cpu: for tests)")
     parser.add_argument("--out", required=True, type=Path, help="run folder, e.g. runs/flip")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    parser.add_argument("--init-from", type=Path, metavar="CHECKPOINT",
+                        help="start a new run (this code's config) from another run's checkpoint")
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP, help="DeepMimic backflip clip")
     parser.add_argument("--minutes", type=float, help="stop after this many minutes")
     parser.add_argument("--iterations", type=int, help="stop after this many iterations")
@@ -314,8 +383,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.tiny:
             cfg.env.num_envs, cfg.env.num_variants = 16, 4
             cfg.ppo.hidden_dims, cfg.ppo.num_steps_per_env = (32, 32), 8
-        train(cfg, args.out, args.clip, device, args.resume, args.minutes, args.iterations, args.quiet,
-              pick_backend(args.backend, device))
+        dist = from_environment(device)  # torchrun: one process per GPU (or CPU process over gloo)
+        try:
+            train(cfg, args.out, args.clip, device, args.resume, args.minutes, args.iterations,
+                  args.quiet or not (dist is None or dist.is_main), pick_backend(args.backend, device),
+                  args.init_from, dist)
+        finally:
+            leave(dist)
     except BackflipError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -30,9 +30,9 @@ from policy.bodies import canonical_variant, random_variant  # noqa: E402
 from policy.env import EnvConfig, ImitationEnv  # noqa: E402
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-WORLDS = 4
-VARIANT = np.array([0, 1, 0, 1])  # canonical body, proportion variant
-FRAME = np.array([0, 0, 15, 24])  # standing on the floor (twice), take-off, mid-flip
+WORLDS = 5
+VARIANT = np.array([0, 1, 0, 1, 1])  # canonical body, proportion variant
+FRAME = np.array([0, 0, 15, 24, 100])  # standing on the floor (twice), take-off, mid-flip, holding the end pose
 
 
 @pytest.fixture(scope="module")

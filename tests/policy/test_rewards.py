@@ -41,6 +41,13 @@ def test_com_reward_hand_value():
     assert math.isclose(rewards.com_reward(v, ref)[0], math.exp(-10.0 * 0.25), rel_tol=1e-12)
 
 
+def test_body_position_reward_hand_value():
+    pos = np.zeros((1, 2, 3))
+    ref = np.zeros((1, 2, 3))
+    ref[0, 1] = [0.0, 0.06, 0.08]  # one of two bodies 10 cm off: mean squared distance 0.005
+    assert math.isclose(rewards.body_position_reward(pos, ref)[0], math.exp(-100.0 * 0.005), rel_tol=1e-12)
+
+
 def test_total_reward_is_weighted_sum_and_perfect_tracking_scores_one():
     terms = {name: np.array([1.0]) for name in rewards.WEIGHTS}
     assert math.isclose(rewards.total_reward(terms)[0], 1.0, rel_tol=1e-12)

@@ -1,0 +1,63 @@
+"""Episode rules of the imitation task: where episodes start and what ends them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from blender_backflip.core.motion import load_deepmimic
+from policy.bodies import canonical_variant
+from policy.env import EnvConfig, ImitationEnv
+
+
+@pytest.fixture(scope="module")
+def env(clip_path: Path) -> ImitationEnv:
+    variants = [canonical_variant(np.random.default_rng(0))]
+    return ImitationEnv(load_deepmimic(clip_path), EnvConfig(num_envs=3, num_variants=1, nthread=1), seed=0,
+                        variants=variants)
+
+
+def _standing(env: ImitationEnv, sink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    qpos = env.ref_qpos[np.zeros(3, dtype=int), 0].copy()
+    qpos[:, 2] -= sink
+    return qpos, env.ref_qvel[np.zeros(3, dtype=int), 0].copy()
+
+
+def test_a_start_below_the_floor_is_lifted_onto_it(env: ImitationEnv) -> None:
+    ids = np.arange(3)
+    env.place(ids, np.zeros(3, dtype=int), np.zeros(3, dtype=int), *_standing(env, np.array([0.0, 0.01, 0.05])))
+    lowest = env.probe.lowest(env.backend.geom_xpos, env.backend.geom_xmat).min(axis=-1)
+    np.testing.assert_allclose(lowest, 0.0, atol=1e-9)  # the reference stands on the floor; sunk starts come up
+
+
+def test_a_foot_sunk_past_the_limit_ends_the_episode(env: ImitationEnv) -> None:
+    ids = np.arange(3)
+    depth = env.cfg.max_foot_depth
+    env.place(ids, np.zeros(3, dtype=int), np.zeros(3, dtype=int), *_standing(env, np.zeros(3)))
+    env.backend.reset(ids, *_standing(env, np.array([0.0, depth - 0.005, depth + 0.005])))  # bypasses the lift
+    _, _, terminated, _ = env.rewards_and_termination()
+    assert terminated.tolist() == [False, False, True]
+
+
+def test_after_the_clip_the_final_pose_is_held_where_the_character_landed(env: ImitationEnv) -> None:
+    """30 cm off the clip's spot as the clip ends: in the hold that costs nothing, moving on from there does."""
+    ids, canonical = np.arange(3), np.zeros(3, dtype=int)
+    last = np.full(3, env.clip_frames - 1)
+    qpos = env.ref_qpos[canonical, last].copy()
+    qpos[1:, 0] += 0.3
+    env.place(ids, canonical, last, qpos, np.zeros_like(env.ref_qvel[canonical, last]))
+    terms, _, _, _ = env.rewards_and_termination()  # still in the clip: the spot counts
+    assert terms["body_position"][1] < 0.01 and terms["root"][1] < terms["root"][0]
+    env.step(np.zeros((3, env.num_actions)))  # the hold begins; physics on a flat floor ignores the offset
+    assert env.frame.tolist() == [env.clip_frames] * 3
+    terms, _, _, body_error = env.rewards_and_termination()
+    for name in ("body_position", "root"):
+        assert terms[name][1] == pytest.approx(terms[name][0], abs=1e-6)
+    assert body_error[1].max() == pytest.approx(body_error[0].max(), abs=1e-6)
+    env.step(np.zeros((3, env.num_actions)))
+    env.backend.qpos[2, 0] += 0.1  # then moving 10 cm on from the landing spot counts again
+    env.backend.reset(ids, np.array(env.backend.qpos), np.array(env.backend.qvel))
+    terms, _, _, _ = env.rewards_and_termination()
+    assert terms["body_position"][2] < 0.5 * terms["body_position"][1]
