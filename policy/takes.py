@@ -2,6 +2,8 @@
 behaviour, and export them beside the final policy.
 
 `python -m policy.takes runs/flip --episodes 20 --out blender_backflip/assets`
+`python -m policy.takes --remeasure blender_backflip/assets --episodes 20`: re-measure the bundled takes in
+the current physics (after a change to it) and rewrite their measured figures.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.judge import PITCH_TARGET_DEG
-from blender_backflip.core.policy_file import save_policy
+from blender_backflip.core.policy_file import core_metadata, read_policy_unchecked, save_policy
 
 from .evaluate import evaluate
 from .export import policy_from_checkpoint
@@ -25,7 +27,7 @@ from .train import load_checkpoint
 
 TAKES = {
     "fall": "falls during the flip: does not turn over far enough and lands on its back",
-    "bad_landing": "turns most of the way round, then lands on its knees or hands and stumbles",
+    "bad_landing": "comes round and touches down, then stumbles (backwards, or onto its knees and hands) and falls",
     "almost": "lands the flip some of the time; the rest it over- or under-rotates and falls",
 }
 
@@ -42,6 +44,14 @@ def classify(canonical: dict) -> str | None:
     if rate < 0.2 and turn < abs(PITCH_TARGET_DEG) - 120:
         return "fall"
     return None
+
+
+def pick(take: str, fits: list[dict]) -> dict:
+    """The snapshot for a take among those that behave like it: for 'almost' the one nearest a coin flip (a
+    near miss about every other seed), otherwise the latest (the most polished version of that failure)."""
+    if take == "almost":
+        return min(fits, key=lambda r: (abs(r["success_rate"] - 0.5), -r["samples"]))
+    return fits[-1]
 
 
 def measure_snapshots(run: Path, clip: Path, episodes: int) -> list[dict]:
@@ -61,22 +71,65 @@ def measure_snapshots(run: Path, clip: Path, episodes: int) -> list[dict]:
     return rows
 
 
+def remeasure(folder: Path, episodes: int) -> list[dict]:
+    """Evaluate each take file in `folder` in the current physics and rewrite its measured figures in place.
+
+    A take is a snapshot of a finished training stage: its weights stay, its label follows what it does now.
+    The file's previous physics settings are kept under "remeasured_from" so the history stays readable.
+    """
+    rows = []
+    for take in TAKES:
+        path = folder / f"backflip_{take}.npz"
+        if not path.is_file():
+            print(f"no take file {path}; skipped")
+            continue
+        policy = read_policy_unchecked(path)
+        before = {k: policy.metadata.get(k) for k in core_metadata() if policy.metadata.get(k) != core_metadata()[k]}
+        with tempfile.TemporaryDirectory() as tmp:
+            probe = Path(tmp) / "p.npz"
+            save_policy(probe, policy)
+            result = evaluate(str(probe), episodes, workers=2, groups=("canonical",))
+        c = result["canonical"]
+        behaves_like = classify(c)
+        row = {"take": take, "success_rate": c["success_rate"],
+               "median_turn_deg": float(np.median([e["pitch_deg"] for e in c["episodes"]])),
+               "behaves_like": behaves_like}
+        policy.metadata.update({"measured_success": {"canonical": row["success_rate"]}, "measured_episodes": episodes,
+                                "median_turn_deg": row["median_turn_deg"], "description": TAKES[take]})
+        if before:
+            policy.metadata["remeasured_from"] = before
+        save_policy(path, policy)
+        note = "" if behaves_like == take else f" (now behaves like '{behaves_like}')"
+        print(f"take '{take}': {100 * row['success_rate']:.0f}% landed, median turn {row['median_turn_deg']:.0f} deg{note}")
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policy.takes", description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path)
+    parser.add_argument("run", type=Path, nargs="?", help="run folder whose snapshots/ to choose from")
+    parser.add_argument("--remeasure", type=Path, metavar="FOLDER",
+                        help="re-measure the take files in FOLDER in the current physics instead")
     parser.add_argument("--out", type=Path, default=Path("blender_backflip/assets"))
+    parser.add_argument("--only", nargs="+", choices=list(TAKES), help="export only these takes")
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     args = parser.parse_args(argv)
     try:
+        if args.remeasure:
+            remeasure(args.remeasure, args.episodes)
+            return 0
+        if args.run is None:
+            raise BackflipError("Give a run folder (e.g. runs/flip) or --remeasure FOLDER.")
         rows = measure_snapshots(args.run, args.clip, args.episodes)
-        for take, description in TAKES.items():
-            # the latest snapshot that shows this behaviour: the most polished version of that failure
+        args.out.mkdir(parents=True, exist_ok=True)
+        for take in args.only or list(TAKES):
+            description = TAKES[take]
             fits = [r for r in rows if r["take"] == take]
             if not fits:
                 print(f"no snapshot behaves like take '{take}' yet")
                 continue
-            row = fits[-1]
+            row = pick(take, fits)
             state = load_checkpoint(args.run / "snapshots" / row["snapshot"])
             meta = {"take": take, "description": description,
                     "measured_success": {"canonical": row["success_rate"]},
@@ -84,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
             save_policy(args.out / f"backflip_{take}.npz", policy_from_checkpoint(state, args.clip, meta))
             print(f"take '{take}': {row['snapshot']} ({row['samples']:,} samples, "
                   f"{100 * row['success_rate']:.0f}% landed, median turn {row['median_turn_deg']:.0f} deg)")
-        (args.out / "takes.json").write_text(json.dumps(rows, indent=1))
+        record = args.out / "takes.json"  # every snapshot measured, from every run, for the record
+        earlier = json.loads(record.read_text()) if record.is_file() else []
+        new = [{"run": args.run.name, **r} for r in rows]
+        keys = {(r["run"], r["snapshot"]) for r in new}
+        record.write_text(json.dumps([r for r in earlier if (r.get("run"), r["snapshot"]) not in keys] + new, indent=1))
     except BackflipError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -43,13 +43,22 @@ def _metadata(path: str) -> dict:
     return meta
 
 
+def _describe(meta: dict) -> str:
+    """A take's tooltip: what it does and how often it lands (the canonical body's measured rate)."""
+    text = str(meta.get("description") or "")
+    rate = (meta.get("measured_success") or {}).get("canonical")
+    if isinstance(rate, (int, float)):
+        text = f"{text} (lands {100 * rate:.0f}% of seeds)".strip()
+    return text
+
+
 def available_takes() -> list[tuple[str, str, str]]:
     """(take, path, description) of the policy files bundled in assets/, 'final' first."""
     out = []
     for path in sorted(glob.glob(os.path.join(ASSETS, "*.npz"))):
         meta = _metadata(path)
         take = str(meta.get("take") or os.path.splitext(os.path.basename(path))[0])
-        out.append((take, path, str(meta.get("description") or "")))
+        out.append((take, path, _describe(meta)))
     out.sort(key=lambda t: (t[0] != "final", t[0]))
     return out
 

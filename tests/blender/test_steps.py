@@ -107,6 +107,10 @@ def test_take_enum_lists_the_bundled_policies() -> None:
     if takes:
         assert takes[0] == "final" or "final" not in takes
         s.take = takes[0]
+    for take, path, tooltip in pipe.available_takes():  # the tooltip says how often the take lands
+        rate = (pipe._metadata(path).get("measured_success") or {}).get("canonical")
+        if rate is not None:
+            assert f"(lands {100 * rate:.0f}% of seeds)" in tooltip, (take, tooltip)
 
 
 def test_operators_poll_and_settings_override() -> None:
