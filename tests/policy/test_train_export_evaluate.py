@@ -126,6 +126,16 @@ def test_evaluate_writes_the_protocol_json(exported: Path, tmp_path: Path):
     assert len(set(scales)) == 2 and all(s != (1.0, 1.0, 1.0, 1.0, 1.0) for s in scales)
 
 
+def test_evaluate_on_other_seeds_for_choosing_among_snapshots(exported: Path, tmp_path: Path):
+    out = tmp_path / "choose.json"
+    assert evaluate.main([str(exported), "--episodes", "1", "--json", str(out), "--workers", "1",
+                          "--first-seed", "1000", "--canonical-only"]) == 0
+    result = json.loads(out.read_text())
+    assert result["seeds"]["canonical"] == [evaluate.EVAL_SEED_OFFSET + 1000] * 2
+    assert result["canonical"]["episodes"][0]["seed"] == evaluate.EVAL_SEED_OFFSET + 1000
+    assert evaluate.main([str(exported), "--first-seed", "-1"]) == 2  # one line, non-zero, nothing written
+
+
 def test_cli_bad_input_one_line_nonzero_and_no_output(tmp_path: Path, capsys, clip_path: Path):
     out = tmp_path / "p.npz"
     assert export.main([str(tmp_path / "nope.pt"), "--out", str(out)]) == 2
