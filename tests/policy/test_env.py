@@ -34,11 +34,18 @@ def test_a_start_below_the_floor_is_lifted_onto_it(env: ImitationEnv) -> None:
 
 def test_a_foot_sunk_past_the_limit_ends_the_episode(env: ImitationEnv) -> None:
     ids = np.arange(3)
-    depth = env.cfg.max_foot_depth
+    depth = 0.018
+    env.cfg.max_foot_depth = depth
     env.place(ids, np.zeros(3, dtype=int), np.zeros(3, dtype=int), *_standing(env, np.zeros(3)))
     env.backend.reset(ids, *_standing(env, np.array([0.0, depth - 0.005, depth + 0.005])))  # bypasses the lift
-    _, _, terminated, _ = env.rewards_and_termination()
-    assert terminated.tolist() == [False, False, True]
+    try:
+        _, _, terminated, _ = env.rewards_and_termination()
+        assert terminated.tolist() == [False, False, True]
+        env.cfg.max_foot_depth = None  # the default: no such end
+        _, _, terminated, _ = env.rewards_and_termination()
+        assert terminated.tolist() == [False, False, False]
+    finally:
+        env.cfg.max_foot_depth = None
 
 
 def test_after_the_clip_the_final_pose_is_held_where_the_character_landed(env: ImitationEnv) -> None:
