@@ -1,8 +1,8 @@
 """The imitation task: many characters of varied bodies imitating the reference at once.
 
-Reference state initialization, early termination (a body other than the feet on the ground, a foot sunk
-too deep into it, or a body drifting far from the reference), DeepMimic rewards, an episode that runs past the clip while the reference holds
-its last pose. Observations and actions come from blender_backflip.core.observation, the same code the
+Reference state initialization, early termination (a body other than the feet on the ground, a body
+drifting far from the reference, optionally a foot sunk too deep), DeepMimic rewards plus world body
+positions, an episode that runs past the clip while the reference holds its last pose where it landed. Observations and actions come from blender_backflip.core.observation, the same code the
 add-on runs.
 
 The task is written once over a stepping backend (policy/backends): MuJoCo's CPU batch with numpy float64

@@ -84,7 +84,8 @@ def remeasure(folder: Path, episodes: int) -> list[dict]:
             print(f"no take file {path}; skipped")
             continue
         policy = read_policy_unchecked(path)
-        before = {k: policy.metadata.get(k) for k in core_metadata() if policy.metadata.get(k) != core_metadata()[k]}
+        core = core_metadata()
+        before = {k: policy.metadata.get(k) for k in core if policy.metadata.get(k) != core[k]}
         with tempfile.TemporaryDirectory() as tmp:
             probe = Path(tmp) / "p.npz"
             save_policy(probe, policy)

@@ -54,6 +54,10 @@ class GroundProbe:
         reach = xp.where(box, box_reach, xp.where(capsule, capsule_reach, size[None, :, 0]))
         return z - reach
 
+    def lowest_in(self, data: mujoco.MjData) -> np.ndarray:
+        """(1, n) lowest points for one simulation's MjData (after its kinematics)."""
+        return self.lowest(data.geom_xpos[None], data.geom_xmat.reshape(1, -1, 9))
+
     def non_foot_touch(self, lowest: np.ndarray) -> np.ndarray:
         non_foot = self._constants(lowest)[5]
         return namespace(lowest).any(lowest[:, non_foot] < GROUND_TOUCH, axis=-1)

@@ -64,7 +64,7 @@ def make_track(motion: Motion, character: Character, hold_seconds: float = rates
         mujoco.mj_comPos(character.model, data)
         body_pos[i] = data.xpos[character.body_ids]
         com[i] = data.subtree_com[root]
-        lowest[i] = probe.lowest(data.geom_xpos[None], data.geom_xmat.reshape(1, -1, 9))[0]
+        lowest[i] = probe.lowest_in(data)[0]
     # Retargeted mocap puts a foot up to 2 cm into the floor in some frames; a reference under the floor
     # teaches the policy to push its feet into it. Raise those frames until nothing is below the floor.
     lift = probe.lift_clear(lowest)

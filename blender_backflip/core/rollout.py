@@ -74,7 +74,7 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
     data.qvel[:] = track.qvel[0]
     probe = GroundProbe(character)
     mujoco.mj_kinematics(model, data)  # the joint noise can push a foot into the floor: start clear of it
-    data.qpos[2] += probe.lift_clear(probe.lowest(data.geom_xpos[None], data.geom_xmat.reshape(1, -1, 9)))[0]
+    data.qpos[2] += probe.lift_clear(probe.lowest_in(data))[0]
     mujoco.mj_forward(model, data)
     params = np.asarray(body_params if body_params is not None else character.proportions.scale_factors())[None]
     record_every = rates.PHYSICS_HZ // RECORD_HZ
@@ -88,7 +88,7 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
         qpos.append(data.qpos.copy())
         body_pos.append(data.xpos[character.body_ids].copy())
         body_quat.append(data.xquat[character.body_ids].copy())
-        low = probe.lowest(data.geom_xpos[None], data.geom_xmat.reshape(1, -1, 9))
+        low = probe.lowest_in(data)
         contact.append(bool(probe.non_foot_touch(low)[0]))
         depth.append(float(probe.foot_penetration(low)[0]))
 

@@ -28,7 +28,7 @@ def lowest_points(character, qpos: np.ndarray) -> np.ndarray:
     for q in qpos:
         data.qpos[:] = q
         mujoco.mj_kinematics(character.model, data)
-        out.append(probe.lowest(data.geom_xpos[None], data.geom_xmat.reshape(1, -1, 9))[0])
+        out.append(probe.lowest_in(data)[0])
     return np.array(out)
 
 
