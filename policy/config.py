@@ -94,5 +94,6 @@ class TrainConfig:
     def from_dict(d: dict) -> "TrainConfig":
         ppo = dict(d["ppo"])
         ppo["hidden_dims"] = tuple(ppo["hidden_dims"])
+        env = {"reference_flight": "clip", **d["env"]}  # checkpoints from before the field imitated the clip as is
         rest = {k: v for k, v in d.items() if k not in ("env", "ppo")}
-        return TrainConfig(env=EnvConfig(**d["env"]), ppo=PPOConfig(**ppo), **rest)
+        return TrainConfig(env=EnvConfig(**env), ppo=PPOConfig(**ppo), **rest)

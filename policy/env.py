@@ -1,9 +1,10 @@
 """The imitation task: many characters of varied bodies imitating the reference at once.
 
+The reference is the clip retargeted to each body with its flight made physically possible (core.flight).
 Reference state initialization, early termination (a body other than the feet on the ground, a body
 drifting far from the reference, optionally a foot sunk too deep), DeepMimic rewards plus world body
-positions, an episode that runs past the clip while the reference holds its last pose where it landed. Observations and actions come from blender_backflip.core.observation, the same code the
-add-on runs.
+positions, an episode that runs past the clip while the reference holds its last pose where it landed.
+Observations and actions come from blender_backflip.core.observation, the same code the add-on runs.
 
 The task is written once over a stepping backend (policy/backends): MuJoCo's CPU batch with numpy float64
 arrays, or MuJoCo Warp with torch tensors on the GPU (float32). Per-world state, references, observations and
@@ -92,6 +93,9 @@ class EnvConfig:
     """Chance per control step of a random push on the pelvis (robustness option)."""
     push_force: float = 150.0
     """Magnitude (N) of a push, held for one control step."""
+    reference_flight: str = "ballistic"
+    """"ballistic": the clip's flight made physically possible for each body (core.flight: conserved pitch
+    momentum, a ballistic centre of mass); "clip": as captured, which no body can follow in the air."""
     nthread: int = 0
     """MuJoCo threads of the CPU batch backend; 0 = all cores."""
 
@@ -186,7 +190,7 @@ class ImitationEnv:
         character = build_character(v.proportions, friction=v.friction)
         self.variants.append(v)
         self.characters.append(character)
-        self.tracks.append(make_track(self.motion, character))
+        self.tracks.append(make_track(self.motion, character, flight=self.cfg.reference_flight))
 
     def _stack_tracks(self) -> None:
         t = self.tracks
@@ -219,7 +223,7 @@ class ImitationEnv:
             v = random_variant(self.rng)
             character = build_character(v.proportions, friction=v.friction)
             self.variants[i], self.characters[i] = v, character
-            self.tracks[i] = make_track(self.motion, character)
+            self.tracks[i] = make_track(self.motion, character, flight=self.cfg.reference_flight)
         self._stack_tracks()
 
     # -- episode logic ---------------------------------------------------------------------------------------

@@ -4,13 +4,13 @@ Several GPUs: `torchrun --nproc_per_node=N -m policy.train --device cuda --out r
 
 PPO from rsl-rl-lib over the imitation environment: MuJoCo's CPU batch on --device cpu, MuJoCo Warp on the
 GPU with --device cuda (observations, rewards and actions stay on the GPU); --backend picks one explicitly. Writes runs/NAME/checkpoint.pt every few minutes,
-numbered snapshots (for the takes), log.csv, TensorBoard scalars and learning_curve.png as it trains.
+numbered snapshots (for the takes), log.csv, TensorBoard scalars and learning_curve.png as it trains
+(policy/run_folder.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import shutil
 import signal
@@ -31,11 +31,7 @@ from .config import TrainConfig
 from .distributed import Dist, from_environment, leave
 from .env import ImitationEnv
 from .paths import DEFAULT_CLIP
-
-CSV_FIELDS = ["iteration", "samples", "wall_s", "samples_per_s", "mean_reward", "mean_episode_length",
-              "success_from_standing", "standing_survival_s", "standing_episodes", "mean_body_error_m", "value_loss", "surrogate_loss",
-              "learning_rate", "action_std"]
-
+from .run_folder import RunFolder
 
 class _EnvInfo:
     """What rsl-rl's PPO constructor reads from an environment."""
@@ -219,45 +215,6 @@ def load_checkpoint(path: Path) -> dict:
     return state
 
 
-def write_curve(csv_path: Path, png_path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with open(csv_path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows:
-        return
-    x = np.array([float(r["samples"]) for r in rows]) / 1e6
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
-    for ax, key, label in zip(axes, ("success_from_standing", "mean_reward", "mean_episode_length", "mean_body_error_m"),
-                              ("standing starts that survive clip + 2 s", "mean reward per step", "episode length (steps)",
-                               "mean body distance from the reference (m)")):
-        ax.plot(x, [float(r[key]) for r in rows])
-        ax.set_xlabel("samples (M)")
-        ax.set_title(label, fontsize=10)
-        ax.grid(alpha=0.3)
-    wall = float(rows[-1]["wall_s"]) / 60
-    fig.suptitle(f"backflip training: {x[-1]:.1f}M samples, {wall:.0f} min", fontsize=10)
-    fig.tight_layout()
-    tmp = png_path.with_name(png_path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=80)
-    plt.close(fig)
-    os.replace(tmp, png_path)
-
-
-def _drop_rows_after(csv_path: Path, iteration: int) -> None:
-    with open(csv_path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    kept = [r for r in rows if int(r["iteration"]) <= iteration]
-    if len(kept) < len(rows):
-        with open(csv_path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(kept)
-
-
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -268,9 +225,6 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
     """Train into `out`. resume: continue out/checkpoint.pt with its own config; init_from: a new run with
     `cfg` that starts from another checkpoint's weights and counters (after a change to the task). In a
     distributed run (dist) every process trains and process 0 alone writes the run folder."""
-    from torch.utils.tensorboard import SummaryWriter
-    from tqdm import tqdm
-
     checkpoint = out / "checkpoint.pt"
     main_process = dist is None or dist.is_main
     if resume and init_from:
@@ -280,7 +234,6 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
     elif init_from:
         load_checkpoint(init_from)  # a missing or damaged parent fails before anything is written
     trainer = Trainer(cfg, clip, out, device, backend, dist)  # bad clip or device fails here, before any output
-    csv_path = out / "log.csv"
     if resume:
         trainer.load(checkpoint)
     elif init_from:
@@ -292,47 +245,16 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
     out.mkdir(parents=True, exist_ok=True)
     if init_from and not resume:
         parent_log = init_from.parent / "log.csv"
+        csv_path = out / "log.csv"
         if parent_log.is_file() and parent_log.resolve() != csv_path.resolve():
             shutil.copyfile(parent_log, csv_path)  # the learning curve shows the whole history
             resume = True
-    new_csv = not csv_path.exists() or not resume
-    if not new_csv:
-        _drop_rows_after(csv_path, trainer.iteration)  # rows logged after the checkpoint are re-learned now
-    handle = open(csv_path, "w" if new_csv else "a", newline="")
-    writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-    if new_csv:
-        writer.writeheader()
-    board = SummaryWriter(str(out / "tensorboard"))
-    last_save = time.time()
-    bar = tqdm(total=iterations, disable=quiet, unit="it", dynamic_ncols=True)
-
-    def record(row: dict) -> None:
-        nonlocal last_save
-        writer.writerow(row)
-        handle.flush()
-        for key, value in row.items():
-            if key not in ("iteration", "samples"):
-                board.add_scalar(f"train/{key}", value, row["samples"])
-        bar.update(1)
-        bar.set_postfix(sps=row["samples_per_s"], len=row["mean_episode_length"],
-                        success=row["success_from_standing"], rew=row["mean_reward"])
-        if trainer.samples >= trainer.next_snapshot:
-            trainer.save(out / "snapshots" / f"model_{trainer.samples // 1000:07d}k.pt")
-            trainer.next_snapshot += cfg.snapshot_every_samples
-        if time.time() - last_save > cfg.checkpoint_minutes * 60:
-            trainer.save(checkpoint)
-            write_curve(csv_path, out / "learning_curve.png")
-            last_save = time.time()
-
+    folder = RunFolder(out, trainer, append=resume, iterations=iterations, quiet=quiet)
     try:
-        if _train_loop(trainer, iterations, minutes, record):
+        if _train_loop(trainer, iterations, minutes, folder.record):
             print(f"stopped at iteration {trainer.iteration}; checkpoint saved to {checkpoint}", file=sys.stderr)
     finally:
-        trainer.save(checkpoint)
-        handle.close()
-        board.close()
-        bar.close()
-        write_curve(csv_path, out / "learning_curve.png")
+        folder.close()
     return trainer
 
 
@@ -372,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, help="stop after this many iterations")
     parser.add_argument("--num-envs", type=int, help="parallel characters (default from EnvConfig)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--snapshot-every", type=float, metavar="MILLION_SAMPLES",
+                        help="keep a numbered snapshot this often (default 2; finer early on to choose takes)")
     parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -380,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig(seed=args.seed)
         if args.num_envs:
             cfg.env.num_envs = args.num_envs
+        if args.snapshot_every:
+            cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)
         if args.tiny:
             cfg.env.num_envs, cfg.env.num_variants = 16, 4
             cfg.ppo.hidden_dims, cfg.ppo.num_steps_per_env = (32, 32), 8

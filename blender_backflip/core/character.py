@@ -17,12 +17,12 @@ from .skeleton import (BODIES, BODY_PARENT, CANONICAL, DOF_NAMES, FOOT_BODIES, J
 _BODY_COLLIDE = 2  # body geoms touch the ground only: contype=2 meets the floor's conaffinity=2
 _GROUND = 1
 _ARMATURE = 0.02
-# Contact time constant (s). MuJoCo's 0.02 default let a landing from a flip sink the feet 5-7 cm into the
-# floor; at 0.01 a landing foot (about 3 m/s) still sinks 2-4 cm (depth ~ speed x time constant). 0.005 s
-# (under MuJoCo's 2-step clamp, 8.3 ms at 240 Hz, which build_spec switches off so a stiffer floor is not
-# silently softened) cut that to 1.5-2.8 cm, but 31M samples of retraining on it reached 96% / 87% landed
-# against 100% / 94% for the policy trained on 0.01, so the bundled policy's 0.01 stays (README, Training).
-CONTACT_TIMECONST = 0.01
+# Contact time constant (s). A flip's feet meet the floor at about 7 m/s (the legs swing down with the turn)
+# and sink about speed x time constant: MuJoCo's 0.02 default let them sink 5-7 cm, 0.01 at 240 Hz 3-4.5 cm.
+# 0.005 at 240 Hz (1.2 steps, under MuJoCo's 2-step safety clamp) changed the contact dynamics so much that
+# retraining plateaued at 96% / 87% landed. At 480 Hz, 0.005 is 2.4 steps, the ratio 0.01 had at 240 Hz: the
+# policy trained on 0.01 / 240 Hz landed as often on it without retraining, with feet at most 1.8 cm deep.
+CONTACT_TIMECONST = 0.005
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def full_precision_xml(spec: mujoco.MjSpec, model: mujoco.MjModel) -> str:
     """spec.to_xml() with its numbers at full double precision, so the file loads back to the same model.
 
     MuJoCo's XML writer rounds every number to 6 significant digits (a 1.25x body's masses change by 1e-5 kg,
-    the 1/240 s timestep becomes 0.00416667). Each rounded number is replaced by the exact value from the
+    the 1/480 s timestep becomes 0.00208333). Each rounded number is replaced by the exact value from the
     compiled model (or, for geom masses, from the spec) when the two agree to the written digits.
     """
     root = ET.fromstring(spec.to_xml())
@@ -121,7 +121,6 @@ def build_spec(proportions: Proportions) -> mujoco.MjSpec:
     spec.option.iterations = 20
     spec.option.ls_iterations = 10
     spec.compiler.degree = False
-    spec.option.disableflags |= mujoco.mjtDisableBit.mjDSBL_REFSAFE  # let CONTACT_TIMECONST be under 2 steps
 
     floor = spec.worldbody.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[50, 50, 0.1])
     floor.contype, floor.conaffinity = _GROUND, _BODY_COLLIDE

@@ -41,6 +41,11 @@ class PolicyFile:
     def take(self) -> str:
         return str(self.metadata.get("take", "final"))
 
+    @property
+    def reference_flight(self) -> str:
+        """How the policy's reference treats the clip's flight (core.flight); files from before it say "clip"."""
+        return str(self.metadata.get("reference_flight", "clip"))
+
 
 def core_metadata() -> dict:
     """What the core promises; a policy file must agree on all of it."""

@@ -14,7 +14,8 @@ import numpy as np
 
 from . import rates
 from .character import Character
-from .contacts import GroundProbe
+from .contacts import GROUND_TOUCH, GroundProbe
+from .flight import FLIGHT_MODES, Flight, ballistic_flight, velocities
 from .kinematics import frame_qpos, frame_qvel
 from .motion import Motion
 from .retarget import retarget
@@ -33,6 +34,7 @@ class ReferenceTrack:
     body_pos: np.ndarray  # (N, nbodies, 3) in skeleton.BODIES order
     com: np.ndarray  # (N, 3)
     com_vel: np.ndarray  # (N, 3)
+    flight: Flight | None = None  # the stretch made physical ("ballistic"), None when the clip is as captured
 
     @property
     def num_frames(self) -> int:
@@ -41,42 +43,66 @@ class ReferenceTrack:
     @property
     def clip_frames(self) -> int:
         """Control frames that lie within the clip (the rest hold the final pose)."""
-        return int(math.floor(self.clip_duration / self.dt + 1e-9)) + 1
+        return frames_within(self.clip_duration, self.dt)
 
 
-def make_track(motion: Motion, character: Character, hold_seconds: float = rates.HOLD_SECONDS,
-               dt: float = rates.CONTROL_DT) -> ReferenceTrack:
-    """The reference of `motion` (made for the canonical body) for `character`, played once then held."""
-    moved = retarget(motion.with_loop("clamp"), character.proportions)
-    n = int(round((moved.duration + hold_seconds) / dt)) + 1
-    frame = moved.sample(np.arange(n) * dt)
-    qpos = frame_qpos(character, frame)
-    qvel = frame_qvel(character, frame)
+def frames_within(duration: float, dt: float) -> int:
+    """Frames 0, dt, 2 dt, ... that lie within a clip of this duration."""
+    return int(math.floor(duration / dt + 1e-9)) + 1
+
+
+def _kinematics(character: Character, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Body positions (N, nbodies, 3), centre of mass (N, 3) and lowest geom points (N, ngeoms) per frame."""
     data = mujoco.MjData(character.model)
-    body_pos = np.empty((n, len(character.body_ids), 3))
-    com = np.empty((n, 3))
     probe = GroundProbe(character)
-    lowest = np.empty((n, len(probe.geoms)))
+    body_pos = np.empty((len(qpos), len(character.body_ids), 3))
+    com = np.empty((len(qpos), 3))
+    lowest = np.empty((len(qpos), len(probe.geoms)))
     root = character.body_ids[0]
-    for i in range(n):
+    for i in range(len(qpos)):
         data.qpos[:] = qpos[i]
         mujoco.mj_kinematics(character.model, data)
         mujoco.mj_comPos(character.model, data)
         body_pos[i] = data.xpos[character.body_ids]
         com[i] = data.subtree_com[root]
         lowest[i] = probe.lowest_in(data)[0]
+    return body_pos, com, lowest
+
+
+def make_track(motion: Motion, character: Character, hold_seconds: float = rates.HOLD_SECONDS,
+               dt: float = rates.CONTROL_DT, flight: str = "clip") -> ReferenceTrack:
+    """The reference of `motion` (made for the canonical body) for `character`, played once then held.
+
+    flight "clip" keeps the captured motion; "ballistic" makes its longest flight physically possible for this
+    body (core.flight): what a policy trained on it imitates, and what its tracking is measured against.
+    """
+    if flight not in FLIGHT_MODES:
+        raise ValueError(f"flight must be one of {FLIGHT_MODES}, not {flight!r}")
+    moved = retarget(motion.with_loop("clamp"), character.proportions)
+    n = int(round((moved.duration + hold_seconds) / dt)) + 1
+    frame = moved.sample(np.arange(n) * dt)
+    qpos = frame_qpos(character, frame)
+    qvel = frame_qvel(character, frame)
+    body_pos, com, lowest = _kinematics(character, qpos)
+    found = None
+    if flight == "ballistic":
+        airborne = np.min(lowest[:frames_within(moved.duration, dt)], axis=-1) > GROUND_TOUCH
+        qpos, found = ballistic_flight(character, qpos, com, airborne, dt)
+        if found is not None:
+            inside = slice(found.takeoff + 1, found.touchdown)
+            qvel[inside, 0:6] = velocities(character.model, qpos[found.takeoff:found.touchdown + 1], dt)[1:-1, 0:6]
+            body_pos, com, lowest = _kinematics(character, qpos)
     # Retargeted mocap puts a foot up to 2 cm into the floor in some frames; a reference under the floor
     # teaches the policy to push its feet into it. Raise those frames until nothing is below the floor.
+    probe = GroundProbe(character)
     lift = probe.lift_clear(lowest)
     lift_vel = np.gradient(lift, dt)
-    root_pos = frame.root_pos.copy()
-    root_pos[:, 2] += lift
     qpos[:, 2] += lift
     qvel[:, 2] += lift_vel
     body_pos[:, :, 2] += lift[:, None]
     com[:, 2] += lift
     com_vel = np.gradient(com, dt, axis=0)
     com_vel[frame.phase >= 1.0] = 0.0
-    return ReferenceTrack(dt=dt, clip_duration=moved.duration, root_pos=root_pos, root_quat=frame.root_quat,
-                          dof_pos=frame.dof_pos, dof_vel=frame.dof_vel, qpos=qpos, qvel=qvel, body_pos=body_pos,
-                          com=com, com_vel=com_vel)
+    return ReferenceTrack(dt=dt, clip_duration=moved.duration, root_pos=qpos[:, 0:3].copy(),
+                          root_quat=qpos[:, 3:7].copy(), dof_pos=frame.dof_pos, dof_vel=frame.dof_vel, qpos=qpos,
+                          qvel=qvel, body_pos=body_pos, com=com, com_vel=com_vel, flight=found)

@@ -60,12 +60,13 @@ def test_a_flip_starts_with_no_foot_in_the_floor(seed: int) -> None:
 
 
 def test_every_contact_has_the_floor_the_policy_was_trained_on() -> None:
-    """All geoms carry CONTACT_TIMECONST, which MuJoCo's 2-step clamp must not silently replace, and policy
-    files record it (a file made for another floor is refused: tests/policy/test_train_export_evaluate.py)."""
+    """All geoms carry CONTACT_TIMECONST, at least 2 steps so that MuJoCo's safety clamp never silently
+    replaces it, and policy files record it (another floor is refused: tests/policy/test_train_export_evaluate.py)."""
     from blender_backflip.core import character as c
     from blender_backflip.core.policy_file import core_metadata
 
     model = build_character(CANONICAL).model
-    assert model.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_REFSAFE
+    assert not model.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_REFSAFE
+    assert c.CONTACT_TIMECONST >= 2 * model.opt.timestep
     assert np.allclose(model.geom_solref[:, 0], c.CONTACT_TIMECONST)
     assert core_metadata()["contact_timeconst"] == c.CONTACT_TIMECONST

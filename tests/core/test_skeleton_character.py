@@ -33,9 +33,9 @@ def test_skeleton_tables() -> None:
 
 
 def test_rates_are_defined_once() -> None:
-    assert rates.PHYSICS_DT == pytest.approx(1 / 240)
+    assert rates.PHYSICS_DT == pytest.approx(1 / 480)
     assert rates.SUBSTEPS * rates.CONTROL_DT == pytest.approx(rates.SUBSTEPS / rates.CONTROL_HZ)
-    assert rates.SUBSTEPS == rates.PHYSICS_HZ // rates.CONTROL_HZ == 8
+    assert rates.SUBSTEPS == rates.PHYSICS_HZ // rates.CONTROL_HZ == 16
     assert build_character(CANONICAL).model.opt.timestep == rates.PHYSICS_DT
 
 

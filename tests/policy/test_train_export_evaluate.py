@@ -16,6 +16,7 @@ from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.policy_file import load_policy, save_policy
 from policy import evaluate, export, train
 from policy.config import TrainConfig
+from policy.run_folder import CSV_FIELDS
 
 
 def test_smoke_training_is_finite_and_writes_its_outputs(tiny_run: Path):
@@ -43,7 +44,7 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     with open(run / "log.csv", "a") as handle:  # a row logged after the last checkpoint, then a crash
-        handle.write(",".join(["3"] + ["0"] * (len(train.CSV_FIELDS) - 1)) + "\n")
+        handle.write(",".join(["3"] + ["0"] * (len(CSV_FIELDS) - 1)) + "\n")
     train.train(TrainConfig(), run, clip_path, "cpu", resume=True, minutes=None, iterations=1, quiet=True)
     assert train.load_checkpoint(run / "checkpoint.pt")["iteration"] == 3
     assert [r["iteration"] for r in csv.DictReader(open(run / "log.csv"))] == ["1", "2", "3"]
@@ -73,6 +74,31 @@ def test_numpy_and_torch_runtimes_agree_with_the_trained_actor(exported: Path, t
     torch_actions = Controller(policy, backend="torch")(recorded)
     np.testing.assert_allclose(numpy_actions, torch_actions, atol=1e-5)
     np.testing.assert_allclose(numpy_actions, expected, atol=1e-5)
+
+
+def test_the_policy_file_says_which_flight_it_imitates_and_the_rollout_follows_it(exported: Path):
+    from blender_backflip.core.character import build_character
+    from blender_backflip.core.reference import make_track
+    from blender_backflip.core.rollout import simulate, tracking_error_cm
+    from blender_backflip.core.skeleton import CANONICAL
+
+    policy = load_policy(exported)
+    assert policy.metadata["reference_flight"] == "ballistic" == policy.reference_flight
+    character = build_character(CANONICAL)
+    result = simulate(character, Controller(policy, backend="numpy"), seed=1)
+    ballistic = make_track(policy.reference, character, flight="ballistic")
+    clip = make_track(policy.reference, character, flight="clip")
+    assert result.verdict.tracking_error_cm == pytest.approx(tracking_error_cm(result.body_pos, ballistic))
+    assert result.verdict.tracking_error_cm != pytest.approx(tracking_error_cm(result.body_pos, clip))
+    del policy.metadata["reference_flight"]  # files from before the field imitated the clip as captured
+    assert policy.reference_flight == "clip"
+
+
+def test_checkpoints_from_before_the_flight_field_imitate_the_clip():
+    d = TrainConfig().to_dict()
+    assert d["env"]["reference_flight"] == "ballistic"
+    del d["env"]["reference_flight"]
+    assert TrainConfig.from_dict(d).env.reference_flight == "clip"
 
 
 def test_policy_file_with_other_joint_order_is_refused(exported: Path, tmp_path: Path):
@@ -121,6 +147,9 @@ def test_evaluate_writes_the_protocol_json(exported: Path, tmp_path: Path):
         assert len(block["episodes"]) == 2
         assert 0.0 <= block["success_rate"] <= 1.0
         assert block["tracking_error_cm"] > 0.0 and block["max_foot_penetration_cm"] >= 0.0
+        # the tiny run imitates the ballistic flight, which the clip as captured differs from
+        assert block["tracking_error_vs_clip_cm"] > 0.0
+        assert block["tracking_error_vs_clip_cm"] != block["tracking_error_cm"]
     # variant bodies differ from the canonical one and from each other
     scales = [tuple(e["scale_factors"]) for e in result["variants"]["episodes"]]
     assert len(set(scales)) == 2 and all(s != (1.0, 1.0, 1.0, 1.0, 1.0) for s in scales)
@@ -160,3 +189,13 @@ def test_cli_bad_input_one_line_nonzero_and_no_output(tmp_path: Path, capsys, cl
     run = tmp_path / "clip_run"
     assert train.main(["--out", str(run), "--clip", str(wrong_clip), "--tiny", "--iterations", "1"]) == 2
     assert "width 40" in capsys.readouterr().err and not run.exists()
+
+
+def test_snapshot_spacing_from_the_command_line(tmp_path: Path, clip_path: Path):
+    """--snapshot-every (million samples) keeps snapshots that often: finer early on, to choose takes from."""
+    run = tmp_path / "fine"
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "3", "--quiet",
+                       "--snapshot-every", "0.0002"]) == 0  # 200 samples; a tiny iteration is 128
+    names = sorted(p.name for p in (run / "snapshots").glob("model_*.pt"))
+    assert len(names) == 1 and train.load_checkpoint(run / "snapshots" / names[0])["samples"] == 256
+    assert train.load_checkpoint(run / "checkpoint.pt")["config"]["snapshot_every_samples"] == 200
