@@ -33,6 +33,7 @@ from .env import ImitationEnv
 from .paths import DEFAULT_CLIP
 from .run_folder import RunFolder
 
+
 class _EnvInfo:
     """What rsl-rl's PPO constructor reads from an environment."""
 
@@ -243,13 +244,14 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
         return trainer
 
     out.mkdir(parents=True, exist_ok=True)
+    append = resume
     if init_from and not resume:
         parent_log = init_from.parent / "log.csv"
         csv_path = out / "log.csv"
         if parent_log.is_file() and parent_log.resolve() != csv_path.resolve():
             shutil.copyfile(parent_log, csv_path)  # the learning curve shows the whole history
-            resume = True
-    folder = RunFolder(out, trainer, append=resume, iterations=iterations, quiet=quiet)
+            append = True
+    folder = RunFolder(out, trainer, append=append, iterations=iterations, quiet=quiet)
     try:
         if _train_loop(trainer, iterations, minutes, folder.record):
             print(f"stopped at iteration {trainer.iteration}; checkpoint saved to {checkpoint}", file=sys.stderr)

@@ -45,12 +45,14 @@ def longest_airborne(airborne: np.ndarray) -> tuple[int, int] | None:
     return best
 
 
-def velocities(model: mujoco.MjModel, qpos: np.ndarray, dt: float) -> np.ndarray:
-    """(N, nv) central-difference velocities of a qpos sequence (one-sided at the ends)."""
-    qvel = np.zeros((len(qpos), model.nv))
-    for i in range(len(qpos)):
+def velocities(model: mujoco.MjModel, qpos: np.ndarray, dt: float, frames: np.ndarray | None = None) -> np.ndarray:
+    """(len(frames), nv) central-difference velocities of a qpos sequence at those frames (default: all; one-sided
+    at the sequence's ends)."""
+    frames = np.arange(len(qpos)) if frames is None else np.asarray(frames)
+    qvel = np.zeros((len(frames), model.nv))
+    for row, i in enumerate(frames):
         a, b = max(i - 1, 0), min(i + 1, len(qpos) - 1)
-        mujoco.mj_differentiatePos(model, qvel[i], (b - a) * dt, qpos[a], qpos[b])
+        mujoco.mj_differentiatePos(model, qvel[row], (b - a) * dt, qpos[a], qpos[b])
     return qvel
 
 
@@ -59,18 +61,19 @@ def pitch_momentum(character: Character, qpos: np.ndarray, qvel: np.ndarray) -> 
     there (the momentum one more rad/s of whole-body pitch would add)."""
     model, data = character.model, mujoco.MjData(character.model)
     root = character.body_ids[0]
+
+    def about_pitch(q: np.ndarray, v: np.ndarray) -> float:
+        data.qpos[:], data.qvel[:] = q, v
+        mujoco.mj_forward(model, data)
+        mujoco.mj_subtreeVel(model, data)
+        return float(data.subtree_angmom[root] @ PITCH_AXIS)
+
     momentum, inertia = np.empty(len(qpos)), np.empty(len(qpos))
     for i in range(len(qpos)):
-        data.qpos[:], data.qvel[:] = qpos[i], qvel[i]
-        for k, extra in enumerate((0.0, 1.0)):
-            data.qvel[3:6] = qvel[i, 3:6] + extra * rot.quat_rotate(rot.quat_conjugate(qpos[i, 3:7]), PITCH_AXIS)
-            mujoco.mj_forward(model, data)
-            mujoco.mj_subtreeVel(model, data)
-            value = float(data.subtree_angmom[root] @ PITCH_AXIS)
-            if k == 0:
-                momentum[i] = value
-            else:
-                inertia[i] = value - momentum[i]
+        spun = qvel[i].copy()
+        spun[3:6] += rot.quat_rotate(rot.quat_conjugate(qpos[i, 3:7]), PITCH_AXIS)  # the free joint's body frame
+        momentum[i] = about_pitch(qpos[i], qvel[i])
+        inertia[i] = about_pitch(qpos[i], spun) - momentum[i]
     return momentum, inertia
 
 
@@ -90,7 +93,7 @@ def ballistic_flight(character: Character, qpos: np.ndarray, com: np.ndarray, ai
         return qpos, None
     t0, t1 = window
     frames = np.arange(t0, t1 + 1)
-    momentum, inertia = pitch_momentum(character, qpos[frames], velocities(character.model, qpos, dt)[frames])
+    momentum, inertia = pitch_momentum(character, qpos[frames], velocities(character.model, qpos, dt, frames))
     # The held momentum L makes the extra pitch rate (L - L_clip) / I integrate to zero over the flight, so the
     # body leaves and lands in the clip's orientation.
     held = (_trapezoid_cumulative(momentum / inertia, dt)[-1] / _trapezoid_cumulative(1.0 / inertia, dt)[-1])

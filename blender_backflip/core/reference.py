@@ -89,8 +89,8 @@ def make_track(motion: Motion, character: Character, hold_seconds: float = rates
         airborne = np.min(lowest[:frames_within(moved.duration, dt)], axis=-1) > GROUND_TOUCH
         qpos, found = ballistic_flight(character, qpos, com, airborne, dt)
         if found is not None:
-            inside = slice(found.takeoff + 1, found.touchdown)
-            qvel[inside, 0:6] = velocities(character.model, qpos[found.takeoff:found.touchdown + 1], dt)[1:-1, 0:6]
+            inside = np.arange(found.takeoff + 1, found.touchdown)
+            qvel[inside, 0:6] = velocities(character.model, qpos, dt, inside)[:, 0:6]
             body_pos, com, lowest = _kinematics(character, qpos)
     # Retargeted mocap puts a foot up to 2 cm into the floor in some frames; a reference under the floor
     # teaches the policy to push its feet into it. Raise those frames until nothing is below the floor.
