@@ -322,7 +322,7 @@ class ImitationEnv:
         xp, b = self.xp, self.backend
         v = self.variant
         nxt = xp.minimum(self.frame + 1, self.num_frames - 1)
-        b.ctrl[:] = pd_targets(self.ref_dof_pos[v, nxt], action)
+        b.ctrl[:] = pd_targets(self.ref_dof_pos[v, nxt], self.ref_dof_vel[v, nxt], action)
         if self.cfg.push_probability > 0.0:
             b.xfrc_applied[:] = 0.0
             push = self.sampler.random(self.num_envs) < self.cfg.push_probability

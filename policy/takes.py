@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from blender_backflip.core.errors import BackflipError
-from blender_backflip.core.judge import PITCH_TARGET_DEG
+from blender_backflip.core.judge import PITCH_TARGET_DEG, PITCH_TOLERANCE_DEG
 from blender_backflip.core.policy_file import core_metadata, read_policy_unchecked, save_policy
 
 from .evaluate import evaluate
@@ -26,7 +26,7 @@ from .paths import DEFAULT_CLIP
 from .train import load_checkpoint
 
 TAKES = {
-    "fall": "falls during the flip: does not turn over far enough and lands on its back",
+    "fall": "falls during the flip: does not come round far enough and lands on its back or its front",
     "bad_landing": "comes round and touches down, then stumbles (backwards, or onto its knees and hands) and falls",
     "almost": "lands the flip some of the time; the rest it over- or under-rotates and falls",
 }
@@ -39,10 +39,11 @@ def classify(canonical: dict) -> str | None:
     turn = float(np.median([abs(e["pitch_deg"]) for e in episodes]))
     if 0.2 <= rate < 0.9:
         return "almost"
-    if rate < 0.2 and turn >= abs(PITCH_TARGET_DEG) - 120:
-        return "bad_landing"
-    if rate < 0.2 and turn < abs(PITCH_TARGET_DEG) - 120:
-        return "fall"
+    # Short of the landing window it never had its feet under it: a fall. Round to it or past it: it touched
+    # down and lost the landing.
+    short = turn < abs(PITCH_TARGET_DEG) - PITCH_TOLERANCE_DEG
+    if rate < 0.2:
+        return "fall" if short else "bad_landing"
     return None
 
 

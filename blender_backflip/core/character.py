@@ -17,6 +17,9 @@ from .skeleton import (BODIES, BODY_PARENT, CANONICAL, DOF_NAMES, FOOT_BODIES, J
 _BODY_COLLIDE = 2  # body geoms touch the ground only: contype=2 meets the floor's conaffinity=2
 _GROUND = 1
 _ARMATURE = 0.02
+# PD targets may lie this far (rad) beyond a joint's range: room for the velocity lead (kd/kp = 0.1 s times
+# reference rates up to 34 rad/s at the shoulders) plus the policy's residual; the torque limit still holds.
+_TARGET_MARGIN = 4.0
 # Contact time constant (s). A flip's feet meet the floor at about 7 m/s (the legs swing down with the turn)
 # and sink about speed x time constant: MuJoCo's 0.02 default let them sink 5-7 cm, 0.01 at 240 Hz 3-4.5 cm.
 # 0.005 at 240 Hz (1.2 steps, under MuJoCo's 2-step safety clamp) changed the contact dynamics so much that
@@ -185,7 +188,7 @@ def build_spec(proportions: Proportions) -> mujoco.MjSpec:
             act.set_to_position(kp=joint.kp * strength, kv=joint.kd * strength)
             act.forcerange = [-joint.torque_limit * strength, joint.torque_limit * strength]
             act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
-            act.ctrlrange = [joint.lower[i] - 0.5, joint.upper[i] + 0.5]
+            act.ctrlrange = [joint.lower[i] - _TARGET_MARGIN, joint.upper[i] + _TARGET_MARGIN]
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
     for geom in spec.geoms:
         geom.solref = [CONTACT_TIMECONST, 1.0]

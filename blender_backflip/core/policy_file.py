@@ -17,7 +17,7 @@ from . import rates
 from .character import CONTACT_TIMECONST
 from .errors import BackflipError
 from .motion import Motion
-from .observation import ACTION_SCALE, FORMAT_VERSION, OBS_LAYOUT
+from .observation import ACTION_MAPPING, ACTION_SCALE, FORMAT_VERSION, OBS_LAYOUT
 from .skeleton import DOF_NAMES
 
 CLIP_ATTRIBUTION = (
@@ -54,6 +54,7 @@ def core_metadata() -> dict:
         "dof_names": list(DOF_NAMES),
         "obs_layout": [list(x) for x in OBS_LAYOUT],
         "action_scale": ACTION_SCALE,
+        "action_mapping": ACTION_MAPPING,
         "physics_hz": rates.PHYSICS_HZ,
         "control_hz": rates.CONTROL_HZ,
         "hold_seconds": rates.HOLD_SECONDS,
@@ -89,7 +90,7 @@ def _check(meta: dict, path: str) -> None:
     if meta.get("format_version") != expected["format_version"]:
         raise BackflipError(f"Policy file {path} has format version {meta.get('format_version')}; this add-on reads "
                             f"version {expected['format_version']}. Use a policy exported for this version.")
-    for key in ("dof_names", "obs_layout", "action_scale", "physics_hz", "control_hz", "hold_seconds",
+    for key in ("dof_names", "obs_layout", "action_scale", "action_mapping", "physics_hz", "control_hz", "hold_seconds",
                 "contact_timeconst"):
         if meta.get(key) != expected[key]:
             raise BackflipError(f"Policy file {path} was made for a different {key.replace('_', ' ')} "

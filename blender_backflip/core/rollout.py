@@ -105,7 +105,7 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
                         track.dof_pos[k + 1][None])
         obs = observe(data.qpos[None], data.qvel[None], character.dof_qpos, character.dof_qvel, ref,
                       np.array([k * rates.CONTROL_DT]), track.clip_duration, rates.HOLD_SECONDS, params)
-        data.ctrl[:] = pd_targets(track.dof_pos[k + 1], controller(obs)[0])
+        data.ctrl[:] = pd_targets(track.dof_pos[k + 1], track.dof_vel[k + 1], controller(obs)[0])
         for s in range(rates.SUBSTEPS):
             mujoco.mj_step(model, data)
             if (s + 1) % record_every == 0:

@@ -184,3 +184,24 @@ def test_proportions_scaling() -> None:
     assert (legs, arms, trunk, head, mass) == pytest.approx((1.1, 0.9, 1.0, 1.0, 1.2))
     assert Proportions().validate() == CANONICAL
     build_character(p)  # a non-uniform body compiles too
+
+
+def test_pd_targets_lead_the_reference_by_its_velocity_so_damping_acts_on_the_velocity_error():
+    """Hand-computed: chest_y has kp 1000, kd 100, so the lead is 0.1 s; a residual of 2 moves 0.5 rad. In
+    MuJoCo the actuator's force is then kp (q_ref - q) + kd (qdot_ref - qdot), not kp (q_ref - q) - kd qdot."""
+    from blender_backflip.core.observation import ACTION_SCALE, VELOCITY_LEAD, pd_targets
+
+    assert VELOCITY_LEAD.shape == (NUM_DOFS,) and np.allclose(VELOCITY_LEAD, 0.1)
+    ref, vel, action = np.full(NUM_DOFS, 0.2), np.full(NUM_DOFS, 3.0), np.zeros(NUM_DOFS)
+    action[0] = 2.0
+    target = pd_targets(ref[None], vel[None], action[None])[0]
+    assert target[0] == pytest.approx(0.2 + 0.3 + 0.5) and target[1] == pytest.approx(0.5)
+    assert ACTION_SCALE == 0.25
+
+    character = build_character(CANONICAL)
+    model, data = character.model, mujoco.MjData(character.model)
+    q, qdot, q_ref, qdot_ref = 0.1, 1.0, 0.15, 2.0  # chest_y: 150 N m, under its 200 N m limit
+    data.qpos[character.dof_qpos[0]], data.qvel[character.dof_qvel[0]] = q, qdot
+    data.ctrl[:] = pd_targets(np.full((1, NUM_DOFS), q_ref), np.full((1, NUM_DOFS), qdot_ref), np.zeros((1, NUM_DOFS)))[0]
+    mujoco.mj_forward(model, data)
+    assert data.actuator_force[0] == pytest.approx(1000 * (q_ref - q) + 100 * (qdot_ref - qdot), rel=1e-9)

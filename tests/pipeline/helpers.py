@@ -59,27 +59,20 @@ def error_lines(proc: subprocess.CompletedProcess) -> list[str]:
     return [ln for ln in proc.stderr.splitlines() if ln.strip()]
 
 
-def make_policy(path: Path, take: str = "test") -> Path:
-    """A policy file that always acts zero (PD targets on the reference): valid, deterministic, made in a blink.
+def make_policy(path: Path, take: str = "test", source: str = "backflip_final.npz") -> Path:
+    """A policy file of its own name and take: a bundled policy's weights and reference (`source`, in the
+    add-on's assets) under another take.
 
-    It runs the synthetic backflip clip of the core tests, so no file from outside the repository is needed.
     The pipeline tests never judge the flip's quality, only that what was simulated is what is baked,
-    exported and rendered.
+    exported and rendered; the bundled policy's flip stays inside the region a shot's camera frames (a
+    zero-action policy, once used here, now jumps and falls forward out of view: its PD targets lead the
+    reference by its velocity).
     """
-    import numpy as np
+    from blender_backflip.core.policy_file import read_policy_unchecked, save_policy
 
-    from blender_backflip.core.motion import parse_deepmimic
-    from blender_backflip.core.observation import OBS_DIM
-    from blender_backflip.core.policy_file import PolicyFile, save_policy
-    from blender_backflip.core.skeleton import NUM_DOFS
-    from tests.core.conftest import synthetic_backflip_dict
-
-    sizes = [OBS_DIM, 16, NUM_DOFS]
-    weights = [np.zeros((sizes[i + 1], sizes[i])) for i in range(len(sizes) - 1)]
-    biases = [np.zeros(sizes[i + 1]) for i in range(len(sizes) - 1)]
-    reference = parse_deepmimic(synthetic_backflip_dict(), name="synthetic_backflip").with_loop("clamp")
-    save_policy(path, PolicyFile(weights, biases, np.zeros(OBS_DIM), np.ones(OBS_DIM), 1e-2, reference,
-                                 {"take": take, "description": "zero-action test policy"}))
+    policy = read_policy_unchecked(REPO / "blender_backflip" / "assets" / source)
+    policy.metadata.update({"take": take, "description": f"test copy of {source}"})
+    save_policy(path, policy)
     return path
 
 

@@ -131,8 +131,9 @@ def test_bad_take_is_one_line(tmp_path: Path, flipped: dict) -> None:
 
 
 def test_a_fall_is_refused_without_allow_fall(tmp_path: Path, flipped: dict) -> None:
-    """The zero policy does not land: without --allow-fall nothing is baked or saved, and the line says why."""
-    proc = run_cli("flip", flipped["shot"], "--armature", "Hero", "--policy-file", flipped["policy"],
+    """The fall take does not land: without --allow-fall nothing is baked or saved, and the line says why."""
+    falls = make_policy(tmp_path / "fall.npz", source="backflip_fall.npz")
+    proc = run_cli("flip", flipped["shot"], "--armature", "Hero", "--policy-file", falls,
                    "--save", tmp_path / "o.blend")
     lines = error_lines(proc)
     assert proc.returncode != 0 and len(lines) == 1, proc.stderr

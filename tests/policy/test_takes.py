@@ -10,7 +10,8 @@ def _block(turns, landed):
 
 def test_classify_by_landing_rate_and_turn():
     assert classify(_block([86, 90, 80, 88], [False] * 4)) == "fall"
-    assert classify(_block([275, 290, 300, 280], [False] * 4)) == "bad_landing"
+    assert classify(_block([275, 290, 300, 280], [False] * 4)) == "fall"  # short of 330: face down
+    assert classify(_block([440, 435, 338, 445], [False] * 4)) == "bad_landing"  # round, or too far round
     assert classify(_block([355, 360, 300, 362], [True, True, False, False])) == "almost"
     assert classify(_block([358, 361, 359, 360], [True] * 4)) is None
 

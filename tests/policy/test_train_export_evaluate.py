@@ -116,7 +116,8 @@ def test_policy_file_with_other_joint_order_is_refused(exported: Path, tmp_path:
 
 
 @pytest.mark.parametrize("field,value,match", [("format_version", 99, "format version"), ("control_hz", 60, "control hz"),
-                                               ("contact_timeconst", 0.02, "contact timeconst")])
+                                               ("contact_timeconst", 0.02, "contact timeconst"),
+                                               ("action_mapping", None, "action mapping")])
 def test_policy_file_with_other_version_or_rate_is_refused(exported: Path, tmp_path: Path, field, value, match):
     data = dict(np.load(exported))
     meta = json.loads(str(data["metadata"]))
