@@ -23,7 +23,7 @@ from blender_backflip.core import rates
 from blender_backflip.core.character import Character, build_character
 from blender_backflip.core.contacts import GroundProbe
 from blender_backflip.core.motion import Motion
-from blender_backflip.core.observation import NUM_ACTIONS, OBS_DIM, RefTarget, observe, pd_targets
+from blender_backflip.core.observation import NUM_ACTIONS, OBS_DIM, VELOCITY_LEAD, RefTarget, observe, pd_targets
 from blender_backflip.core.reference import ReferenceTrack, make_track
 from blender_backflip.core.skeleton import BODIES, END_EFFECTORS
 
@@ -141,6 +141,7 @@ class ImitationEnv:
         self.max_episode_length = self.num_frames - 1
         self.n_canonical = round(cfg.canonical_fraction * cfg.num_variants)
         self._push_scale = self._float(np.array([1.0, 1.0, 0.2]))
+        self._velocity_lead = self._float(VELOCITY_LEAD)
 
         self.variant = self._index(np.zeros(self.num_envs, dtype=np.int64))
         self.frame = self._index(np.zeros(self.num_envs, dtype=np.int64))
@@ -322,7 +323,7 @@ class ImitationEnv:
         xp, b = self.xp, self.backend
         v = self.variant
         nxt = xp.minimum(self.frame + 1, self.num_frames - 1)
-        b.ctrl[:] = pd_targets(self.ref_dof_pos[v, nxt], self.ref_dof_vel[v, nxt], action)
+        b.ctrl[:] = pd_targets(self.ref_dof_pos[v, nxt], self.ref_dof_vel[v, nxt], action, self._velocity_lead)
         if self.cfg.push_probability > 0.0:
             b.xfrc_applied[:] = 0.0
             push = self.sampler.random(self.num_envs) < self.cfg.push_probability

@@ -88,9 +88,9 @@ def observe(qpos: np.ndarray, qvel: np.ndarray, dof_qpos: np.ndarray, dof_qvel: 
     return xp.astype(xp.concat(parts, axis=-1), xp.float32)
 
 
-def pd_targets(ref_dof_next: np.ndarray, ref_dof_vel_next: np.ndarray, action: np.ndarray) -> np.ndarray:
+def pd_targets(ref_dof_next: np.ndarray, ref_dof_vel_next: np.ndarray, action: np.ndarray,
+               velocity_lead: np.ndarray = VELOCITY_LEAD) -> np.ndarray:
     """Joint-angle targets of the position actuators: the next reference pose, led by its velocity (so the
-    actuator's damping acts on the velocity error), plus the policy's residual."""
-    xp = namespace(action)
-    lead = xp.asarray(VELOCITY_LEAD, like=ref_dof_vel_next) * ref_dof_vel_next
-    return ref_dof_next + lead + ACTION_SCALE * xp.clip(action, -10.0, 10.0)
+    actuator's damping acts on the velocity error), plus the policy's residual. A GPU caller passes
+    VELOCITY_LEAD as a tensor on its device, made once, so no step copies it from the host."""
+    return ref_dof_next + velocity_lead * ref_dof_vel_next + ACTION_SCALE * namespace(action).clip(action, -10.0, 10.0)

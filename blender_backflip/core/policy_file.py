@@ -90,9 +90,8 @@ def _check(meta: dict, path: str) -> None:
     if meta.get("format_version") != expected["format_version"]:
         raise BackflipError(f"Policy file {path} has format version {meta.get('format_version')}; this add-on reads "
                             f"version {expected['format_version']}. Use a policy exported for this version.")
-    for key in ("dof_names", "obs_layout", "action_scale", "action_mapping", "physics_hz", "control_hz", "hold_seconds",
-                "contact_timeconst"):
-        if meta.get(key) != expected[key]:
+    for key, value in expected.items():  # every promise of core_metadata(), so a new one is checked too
+        if key != "format_version" and meta.get(key) != value:
             raise BackflipError(f"Policy file {path} was made for a different {key.replace('_', ' ')} "
                                 f"({meta.get(key)!r}, expected {expected[key]!r}); re-export it with this version.")
 
