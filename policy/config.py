@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .env import EnvConfig
+from .rewards import WEIGHTS_UNTIL_FLIP10
 
 
 @dataclass
@@ -94,6 +95,7 @@ class TrainConfig:
     def from_dict(d: dict) -> "TrainConfig":
         ppo = dict(d["ppo"])
         ppo["hidden_dims"] = tuple(ppo["hidden_dims"])
-        env = {"reference_flight": "clip", **d["env"]}  # checkpoints from before the field imitated the clip as is
+        # Checkpoints from before a field existed trained as its old value: the clip as is, flip10's weights.
+        env = {"reference_flight": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10), **d["env"]}
         rest = {k: v for k, v in d.items() if k not in ("env", "ppo")}
         return TrainConfig(env=EnvConfig(**env), ppo=PPOConfig(**ppo), **rest)

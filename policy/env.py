@@ -14,7 +14,7 @@ for the start-time sampler and the logs) is read back to the host.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -96,6 +96,8 @@ class EnvConfig:
     reference_flight: str = "ballistic"
     """"ballistic": the clip's flight made physically possible for each body (core.flight: conserved pitch
     momentum, a ballistic centre of mass); "clip": as captured, which no body can follow in the air."""
+    reward_weights: dict[str, float] = field(default_factory=lambda: dict(rewards.WEIGHTS))
+    """Weight of each reward term (policy/rewards.py); they sum to 1, so a perfect step scores 1."""
     nthread: int = 0
     """MuJoCo threads of the CPU batch backend; 0 = all cores."""
 
@@ -307,7 +309,7 @@ class ImitationEnv:
             "com": rewards.com_reward(com_vel, self.ref_com_vel[v, nxt]),
             "body_position": rewards.body_position_reward(body_pos, ref_body),
         }
-        reward = rewards.total_reward(terms)
+        reward = rewards.total_reward(terms, self.cfg.reward_weights)
 
         lowest = self.probe.lowest(b.geom_xpos, b.geom_xmat)
         body_error = xp.vector_norm(body_pos - ref_body, axis=-1)

@@ -53,3 +53,9 @@ def test_total_reward_is_weighted_sum_and_perfect_tracking_scores_one():
     assert math.isclose(rewards.total_reward(terms)[0], 1.0, rel_tol=1e-12)
     terms["pose"] = np.array([0.5])
     assert math.isclose(rewards.total_reward(terms)[0], 1.0 - 0.5 * rewards.WEIGHTS["pose"], rel_tol=1e-12)
+    assert math.isclose(rewards.total_reward(terms, rewards.WEIGHTS_UNTIL_FLIP10)[0], 1.0 - 0.5 * 0.4, rel_tol=1e-12)
+
+
+def test_every_weight_set_sums_to_one_over_the_same_terms():
+    for weights in (rewards.WEIGHTS, rewards.WEIGHTS_UNTIL_FLIP10):
+        assert set(weights) == set(rewards.WEIGHTS) and math.isclose(sum(weights.values()), 1.0, rel_tol=1e-12)

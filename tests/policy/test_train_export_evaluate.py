@@ -14,7 +14,7 @@ import torch
 from blender_backflip.core.controller import Controller
 from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.policy_file import load_policy, save_policy
-from policy import evaluate, export, train
+from policy import evaluate, export, rewards, train
 from policy.config import TrainConfig
 from policy.run_folder import CSV_FIELDS
 
@@ -99,6 +99,13 @@ def test_checkpoints_from_before_the_flight_field_imitate_the_clip():
     assert d["env"]["reference_flight"] == "ballistic"
     del d["env"]["reference_flight"]
     assert TrainConfig.from_dict(d).env.reference_flight == "clip"
+
+
+def test_checkpoints_from_before_the_weights_field_keep_flip10s_weights():
+    d = TrainConfig().to_dict()
+    assert TrainConfig.from_dict(d).env.reward_weights == rewards.WEIGHTS
+    del d["env"]["reward_weights"]
+    assert TrainConfig.from_dict(d).env.reward_weights == rewards.WEIGHTS_UNTIL_FLIP10 != rewards.WEIGHTS
 
 
 def test_policy_file_with_other_joint_order_is_refused(exported: Path, tmp_path: Path):
