@@ -153,6 +153,11 @@ class Trainer:
         self.iteration, self.samples, self.wall = state["iteration"], state["samples"], state["wall_s"]
         self.next_snapshot = (self.samples // self.cfg.snapshot_every_samples + 1) * self.cfg.snapshot_every_samples
 
+    def set_learning_rate(self, rate: float) -> None:
+        for group in self.alg.optimizer.param_groups:
+            group["lr"] = rate
+        self.alg.learning_rate = rate
+
     # -- learning --------------------------------------------------------------------------------------------
     def iterate(self) -> dict:
         start = time.time()
@@ -239,6 +244,7 @@ def train(cfg: TrainConfig, out: Path, clip: Path, device: str, resume: bool, mi
         trainer.load(checkpoint)
     elif init_from:
         trainer.load(init_from)
+        trainer.set_learning_rate(cfg.ppo.learning_rate)  # the new run's rate, not the parent's optimizer's
     if not main_process:
         _train_loop(trainer, iterations, minutes, None)
         return trainer
@@ -298,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--snapshot-every", type=float, metavar="MILLION_SAMPLES",
                         help="keep a numbered snapshot this often (default 2; finer early on to choose takes)")
+    parser.add_argument("--learning-rate", type=float, help="Adam step size of a new run (default from PPOConfig; "
+                        "lower to settle a run continued with --init-from)")
     parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -306,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig(seed=args.seed)
         if args.num_envs:
             cfg.env.num_envs = args.num_envs
+        if args.learning_rate:
+            cfg.ppo.learning_rate = args.learning_rate
         if args.snapshot_every:
             cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)
         if args.tiny:

@@ -207,3 +207,14 @@ def test_snapshot_spacing_from_the_command_line(tmp_path: Path, clip_path: Path)
     names = sorted(p.name for p in (run / "snapshots").glob("model_*.pt"))
     assert len(names) == 1 and train.load_checkpoint(run / "snapshots" / names[0])["samples"] == 256
     assert train.load_checkpoint(run / "checkpoint.pt")["config"]["snapshot_every_samples"] == 200
+
+
+def test_init_from_trains_at_the_new_runs_learning_rate(tiny_run: Path, clip_path: Path, tmp_path: Path):
+    from tests.policy.conftest import tiny_config
+
+    cfg = tiny_config()
+    cfg.ppo.learning_rate = 1e-4  # the parent trained at 3e-4; its optimizer state must not bring that back
+    child = train.train(cfg, tmp_path / "child", clip_path, "cpu", resume=False, minutes=None, iterations=1,
+                        quiet=True, init_from=tiny_run / "checkpoint.pt")
+    assert [g["lr"] for g in child.alg.optimizer.param_groups] == [1e-4]
+    assert torch.load(tmp_path / "child" / "checkpoint.pt", weights_only=False)["config"]["ppo"]["learning_rate"] == 1e-4
