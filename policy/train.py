@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig(seed=args.seed)
         if args.num_envs:
             cfg.env.num_envs = args.num_envs
-        if args.learning_rate:
+        if args.learning_rate is not None:
             cfg.ppo.learning_rate = args.learning_rate
         if args.snapshot_every:
             cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)

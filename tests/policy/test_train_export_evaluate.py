@@ -17,6 +17,7 @@ from blender_backflip.core.policy_file import load_policy, save_policy
 from policy import evaluate, export, rewards, train
 from policy.config import TrainConfig
 from policy.run_folder import CSV_FIELDS
+from tests.policy.conftest import tiny_config
 
 
 def test_smoke_training_is_finite_and_writes_its_outputs(tiny_run: Path):
@@ -210,8 +211,6 @@ def test_snapshot_spacing_from_the_command_line(tmp_path: Path, clip_path: Path)
 
 
 def test_init_from_trains_at_the_new_runs_learning_rate(tiny_run: Path, clip_path: Path, tmp_path: Path):
-    from tests.policy.conftest import tiny_config
-
     cfg = tiny_config()
     cfg.ppo.learning_rate = 1e-4  # the parent trained at 3e-4; its optimizer state must not bring that back
     child = train.train(cfg, tmp_path / "child", clip_path, "cpu", resume=False, minutes=None, iterations=1,
