@@ -95,7 +95,9 @@ class TrainConfig:
     def from_dict(d: dict) -> "TrainConfig":
         ppo = dict(d["ppo"])
         ppo["hidden_dims"] = tuple(ppo["hidden_dims"])
-        # Checkpoints from before a field existed trained as its old value: the clip as is, flip10's weights.
-        env = {"reference_flight": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10), **d["env"]}
+        # Checkpoints from before a field existed trained as its old value: the clip as is, flip10's weights,
+        # the body-position kernel of then.
+        env = {"reference_flight": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10), "body_position_scale": 100.0,
+               **d["env"]}
         rest = {k: v for k, v in d.items() if k not in ("env", "ppo")}
         return TrainConfig(env=EnvConfig(**env), ppo=PPOConfig(**ppo), **rest)

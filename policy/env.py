@@ -98,6 +98,8 @@ class EnvConfig:
     momentum, a ballistic centre of mass); "clip": as captured, which no body can follow in the air."""
     reward_weights: dict[str, float] = field(default_factory=lambda: dict(rewards.WEIGHTS))
     """Weight of each reward term (policy/rewards.py); they sum to 1, so a perfect step scores 1."""
+    body_position_scale: float = 300.0
+    """Sharpness of the world body-position term: exp(-scale * mean squared distance). 100 until flip16."""
     nthread: int = 0
     """MuJoCo threads of the CPU batch backend; 0 = all cores."""
 
@@ -110,6 +112,7 @@ class ImitationEnv:
 
     def __init__(self, motion: Motion, cfg: EnvConfig, seed: int = 0, variants: list[BodyVariant] | None = None,
                  backend: str = "batch", device: str = "cpu"):
+        rewards.check_weights(cfg.reward_weights)
         self.cfg = cfg
         self.motion = motion
         self.rng = np.random.default_rng(seed)  # bodies of the pool (built on the host)
@@ -307,7 +310,7 @@ class ImitationEnv:
             "root": rewards.root_reward(qpos[:, 0:3], ref_root, qpos[:, 3:7],
                                         self.ref_root_quat[v, nxt]),
             "com": rewards.com_reward(com_vel, self.ref_com_vel[v, nxt]),
-            "body_position": rewards.body_position_reward(body_pos, ref_body),
+            "body_position": rewards.body_position_reward(body_pos, ref_body, self.cfg.body_position_scale),
         }
         reward = rewards.total_reward(terms, self.cfg.reward_weights)
 

@@ -16,23 +16,34 @@ from pathlib import Path
 
 import numpy as np
 
-from blender_backflip.core.character import build_character
+from blender_backflip.core.character import Character, build_character
 from blender_backflip.core.controller import Controller
 from blender_backflip.core.errors import BackflipError
-from blender_backflip.core.policy_file import load_policy
+from blender_backflip.core.policy_file import PolicyFile, load_policy
 from blender_backflip.core.reference import make_track
 from blender_backflip.core.rollout import simulate, tracking_error_cm
 
-from .bodies import EVAL_SEED_OFFSET, canonical_variant, random_variant
+from .bodies import EVAL_SEED_OFFSET, BodyVariant, canonical_variant, random_variant
 
 VARIANT_SEED_OFFSET = EVAL_SEED_OFFSET + 500_000
 
 
-def run_episode(policy_path: str, group: str, seed: int) -> dict:
+def episode_seeds(group: str, first_seed: int, episodes: int) -> list[int]:
+    """The seeds of an evaluation group: the reported figures use first_seed 0."""
+    offset = EVAL_SEED_OFFSET if group == "canonical" else VARIANT_SEED_OFFSET
+    return [offset + first_seed + i for i in range(episodes)]
+
+
+def episode_body(group: str, seed: int) -> tuple[BodyVariant, Character]:
+    """The body an evaluation episode simulates: the canonical one or a random proportion variant."""
     rng = np.random.default_rng(seed)
     variant = canonical_variant(rng) if group == "canonical" else random_variant(rng)
-    character = build_character(variant.proportions, friction=variant.friction)
-    policy = _policy(policy_path)
+    return variant, build_character(variant.proportions, friction=variant.friction)
+
+
+def run_episode(policy_path: str, group: str, seed: int) -> dict:
+    variant, character = episode_body(group, seed)
+    policy = cached_policy(policy_path)
     controller = Controller(policy, backend="numpy")
     result = simulate(character, controller, seed=seed)
     v = result.verdict
@@ -57,7 +68,8 @@ def run_episode(policy_path: str, group: str, seed: int) -> dict:
 _CACHE: dict = {}
 
 
-def _policy(path: str):
+def cached_policy(path: str) -> PolicyFile:
+    """The policy file at `path`, loaded once per process (the evaluation workers reuse it)."""
     if path not in _CACHE:
         _CACHE[path] = load_policy(path)
     return _CACHE[path]
@@ -77,9 +89,8 @@ def evaluate(policy_path: str, episodes: int, workers: int = 1, groups: tuple[st
              first_seed: int = 0) -> dict:
     """`episodes` per group from seeds first_seed, first_seed + 1, ... of each group's range (the reported
     figures use first_seed 0; choosing among snapshots on other seeds keeps the choice out of the figures)."""
-    _policy(policy_path)  # fail early with a clear message
-    seeds = {"canonical": [EVAL_SEED_OFFSET + first_seed + i for i in range(episodes)],
-             "variants": [VARIANT_SEED_OFFSET + first_seed + i for i in range(episodes)]}
+    cached_policy(policy_path)  # fail early with a clear message
+    seeds = {g: episode_seeds(g, first_seed, episodes) for g in ("canonical", "variants")}
     out: dict = {"policy": os.fspath(policy_path), "seeds": {g: [seeds[g][0], seeds[g][-1]] for g in groups}}
     for group in groups:
         args = [(policy_path, group, s) for s in seeds[group]]

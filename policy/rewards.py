@@ -19,6 +19,7 @@ WEIGHTS_UNTIL_FLIP10 = {"pose": 0.4, "velocity": 0.05, "end_effector": 0.15, "ro
 # (flip11, from flip10: tracking 7.3 / 7.9 cm to 5.8 / 6.5). Moving more (pose 0.1, end effectors 0.1, body
 # positions 0.55: flip12, from flip11) bought nothing measurable.
 WEIGHTS = {"pose": 0.2, "velocity": 0.05, "end_effector": 0.15, "root": 0.1, "com": 0.1, "body_position": 0.4}
+TERMS = ("pose", "velocity", "end_effector", "root", "com", "body_position")
 
 
 def pose_reward(dof_pos: np.ndarray, ref_dof_pos: np.ndarray, scale: float = 2.0) -> np.ndarray:
@@ -55,5 +56,15 @@ def body_position_reward(body_pos: np.ndarray, ref_body_pos: np.ndarray, scale: 
     return xp.exp(-scale * xp.mean(xp.sum((body_pos - ref_body_pos) ** 2, axis=-1), axis=-1))
 
 
+def check_weights(weights: dict[str, float]) -> None:
+    """Refuse a weight set that names an unknown term or does not sum to 1 (a perfect step scores 1)."""
+    unknown = sorted(set(weights) - set(TERMS))
+    if unknown:
+        raise ValueError(f"reward weights name unknown terms {unknown}; the terms are {list(TERMS)}")
+    if abs(sum(weights.values()) - 1.0) > 1e-9:
+        raise ValueError(f"reward weights sum to {sum(weights.values())}, not 1: {weights}")
+
+
 def total_reward(terms: dict[str, np.ndarray], weights: dict[str, float] = WEIGHTS) -> np.ndarray:
-    return sum(weights[name] * value for name, value in terms.items())
+    """The weighted sum of the terms the weights name."""
+    return sum(w * terms[name] for name, w in weights.items())

@@ -32,6 +32,7 @@ from .distributed import Dist, from_environment, leave
 from .env import ImitationEnv
 from .paths import DEFAULT_CLIP
 from .run_folder import RunFolder
+from .widen import widened_checkpoint
 
 
 class _EnvInfo:
@@ -141,14 +142,14 @@ class Trainer:
                 "config": self.cfg.to_dict(), "format": "blender_backflip.checkpoint/1"}
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save(self.state(), tmp)
-        os.replace(tmp, path)  # never leave a half-written checkpoint
+        save_checkpoint(self.state(), path)
 
     def load(self, path: Path) -> None:
-        """Weights, normalizers, optimizer and counters of a checkpoint (this run's own, or a parent run's)."""
+        """Weights, normalizers, optimizer and counters of a checkpoint (this run's own, or a parent run's; a
+        parent with narrower hidden layers is widened, keeping what it does, and its optimizer state is not kept)."""
         state = load_checkpoint(path)
+        if tuple(state["config"]["ppo"]["hidden_dims"]) != tuple(self.cfg.ppo.hidden_dims):
+            state = widened_checkpoint(state, self.alg.save())  # --init-from into wider networks
         self.alg.load(state, None, strict=True)
         self.iteration, self.samples, self.wall = state["iteration"], state["samples"], state["wall_s"]
         self.next_snapshot = (self.samples // self.cfg.snapshot_every_samples + 1) * self.cfg.snapshot_every_samples
@@ -206,6 +207,13 @@ class Trainer:
             "learning_rate": float(self.alg.learning_rate),
             "action_std": round(float(self.alg.get_policy().output_std.detach().mean()), 4),
         }
+
+
+def save_checkpoint(state: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # never leave a half-written checkpoint
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -306,16 +314,28 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep a numbered snapshot this often (default 2; finer early on to choose takes)")
     parser.add_argument("--learning-rate", type=float, help="Adam step size of a new run (default from PPOConfig; "
                         "lower to settle a run continued with --init-from)")
+    parser.add_argument("--hidden-dims", type=int, nargs="+", metavar="N",
+                        help="hidden layer sizes of a new run (default from PPOConfig); with --init-from, at least "
+                        "the parent's: its networks are widened, keeping what they do")
     parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
         device = pick_device(args.device)
+        shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
+                   "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
+                   "--tiny": args.tiny or None}
+        given = [flag for flag, value in shaping.items() if value is not None]
+        if args.resume and given:
+            raise BackflipError(f"--resume continues with the configuration in OUT's checkpoint, so {', '.join(given)} "
+                                "would be ignored; drop it, or start a new run from the checkpoint with --init-from.")
         cfg = TrainConfig(seed=args.seed)
         if args.num_envs:
             cfg.env.num_envs = args.num_envs
         if args.learning_rate is not None:
             cfg.ppo.learning_rate = args.learning_rate
+        if args.hidden_dims:
+            cfg.ppo.hidden_dims = tuple(args.hidden_dims)
         if args.snapshot_every:
             cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)
         if args.tiny:

@@ -61,12 +61,17 @@ class SimResult:
         return out
 
 
-def tracking_error_cm(body_pos: np.ndarray, track: ReferenceTrack) -> float:
-    """Mean distance (cm) between recorded body positions (RECORD_HZ, from t = 0) and the track's, over the
-    control frames after the start that lie within the clip (DESIGN.md's tracking error)."""
+def body_errors_m(body_pos: np.ndarray, track: ReferenceTrack) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, errors): the control frames after the start that lie within the clip, and the distance (m) of
+    each body from the track's there, (len(frames), nbodies); body_pos is recorded at RECORD_HZ from t = 0."""
     every = RECORD_HZ // rates.CONTROL_HZ
     frames = np.arange(1, track.clip_frames)
-    return 100.0 * float(np.mean(np.linalg.norm(body_pos[frames * every] - track.body_pos[frames], axis=-1)))
+    return frames, np.linalg.norm(body_pos[frames * every] - track.body_pos[frames], axis=-1)
+
+
+def tracking_error_cm(body_pos: np.ndarray, track: ReferenceTrack) -> float:
+    """Mean distance (cm) of the bodies from the track's over the clip (DESIGN.md's tracking error)."""
+    return 100.0 * float(np.mean(body_errors_m(body_pos, track)[1]))
 
 
 def simulate(character: Character, controller: Controller, seed: int = 0, joint_noise: float = 0.05,

@@ -68,3 +68,11 @@ def test_after_the_clip_the_final_pose_is_held_where_the_character_landed(env: I
     env.backend.reset(ids, np.array(env.backend.qpos), np.array(env.backend.qvel))
     terms, _, _, _ = env.rewards_and_termination()
     assert terms["body_position"][2] < 0.5 * terms["body_position"][1]
+
+
+def test_a_weight_set_with_a_misspelt_term_fails_before_anything_is_built(clip_path: Path) -> None:
+    weights = {**EnvConfig().reward_weights}
+    weights["body_positions"] = weights.pop("body_position")
+    with pytest.raises(ValueError, match=r"unknown terms \['body_positions'\]"):
+        ImitationEnv(load_deepmimic(clip_path), EnvConfig(num_envs=1, num_variants=1, nthread=1,
+                                                          reward_weights=weights))

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from blender_backflip.core import rotations as rot
 from policy import rewards
@@ -49,13 +50,21 @@ def test_body_position_reward_hand_value():
 
 
 def test_total_reward_is_weighted_sum_and_perfect_tracking_scores_one():
-    terms = {name: np.array([1.0]) for name in rewards.WEIGHTS}
+    terms = {name: np.array([1.0]) for name in rewards.TERMS}
     assert math.isclose(rewards.total_reward(terms)[0], 1.0, rel_tol=1e-12)
     terms["pose"] = np.array([0.5])
     assert math.isclose(rewards.total_reward(terms)[0], 1.0 - 0.5 * rewards.WEIGHTS["pose"], rel_tol=1e-12)
     assert math.isclose(rewards.total_reward(terms, rewards.WEIGHTS_UNTIL_FLIP10)[0], 1.0 - 0.5 * 0.4, rel_tol=1e-12)
 
 
-def test_every_weight_set_sums_to_one_over_the_same_terms():
+def test_every_weight_set_sums_to_one_over_known_terms():
     for weights in (rewards.WEIGHTS, rewards.WEIGHTS_UNTIL_FLIP10):
-        assert set(weights) == set(rewards.WEIGHTS) and math.isclose(sum(weights.values()), 1.0, rel_tol=1e-12)
+        rewards.check_weights(weights)
+        assert set(weights) <= set(rewards.TERMS) and math.isclose(sum(weights.values()), 1.0, rel_tol=1e-12)
+
+
+def test_a_weight_set_with_an_unknown_term_or_the_wrong_sum_is_refused():
+    with pytest.raises(ValueError, match=r"unknown terms \['feet'\]"):
+        rewards.check_weights({**rewards.WEIGHTS, "feet": 0.0})
+    with pytest.raises(ValueError, match="not 1"):
+        rewards.check_weights({**rewards.WEIGHTS, "pose": rewards.WEIGHTS["pose"] + 0.1})

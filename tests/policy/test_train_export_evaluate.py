@@ -14,7 +14,7 @@ import torch
 from blender_backflip.core.controller import Controller
 from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.policy_file import load_policy, save_policy
-from policy import evaluate, export, rewards, train
+from policy import evaluate, export, rewards, tracking_report, train
 from policy.config import TrainConfig
 from policy.run_folder import CSV_FIELDS
 from tests.policy.conftest import tiny_config
@@ -49,6 +49,19 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
     train.train(TrainConfig(), run, clip_path, "cpu", resume=True, minutes=None, iterations=1, quiet=True)
     assert train.load_checkpoint(run / "checkpoint.pt")["iteration"] == 3
     assert [r["iteration"] for r in csv.DictReader(open(run / "log.csv"))] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("flag", [["--learning-rate", "1e-4"], ["--num-envs", "64"], ["--hidden-dims", "64", "32"],
+                                  ["--snapshot-every", "0.5"], ["--tiny"]])
+def test_resume_refuses_a_flag_it_would_ignore(tmp_path: Path, tiny_run: Path, flag: list[str],
+                                               capsys: pytest.CaptureFixture[str]):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}
+    assert train.main(["--out", str(run), "--resume", "--quiet", *flag]) == 2
+    err = capsys.readouterr().err
+    assert f"{flag[0]} would be ignored" in err and "--init-from" in err
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before  # nothing touched
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +120,13 @@ def test_checkpoints_from_before_the_weights_field_keep_flip10s_weights():
     assert TrainConfig.from_dict(d).env.reward_weights == rewards.WEIGHTS
     del d["env"]["reward_weights"]
     assert TrainConfig.from_dict(d).env.reward_weights == rewards.WEIGHTS_UNTIL_FLIP10 != rewards.WEIGHTS
+
+
+def test_checkpoints_from_before_the_kernel_field_keep_the_kernel_of_then():
+    d = TrainConfig().to_dict()
+    assert TrainConfig.from_dict(d).env.body_position_scale == 300.0
+    del d["env"]["body_position_scale"]
+    assert TrainConfig.from_dict(d).env.body_position_scale == 100.0
 
 
 def test_policy_file_with_other_joint_order_is_refused(exported: Path, tmp_path: Path):
@@ -217,3 +237,14 @@ def test_init_from_trains_at_the_new_runs_learning_rate(tiny_run: Path, clip_pat
                         quiet=True, init_from=tiny_run / "checkpoint.pt")
     assert [g["lr"] for g in child.alg.optimizer.param_groups] == [1e-4]
     assert torch.load(tmp_path / "child" / "checkpoint.pt", weights_only=False)["config"]["ppo"]["learning_rate"] == 1e-4
+
+
+def test_tracking_report_splits_the_evaluators_figure(exported: Path, capsys: pytest.CaptureFixture[str]):
+    seed = evaluate.episode_seeds("variants", 1000, 1)[0]
+    report = tracking_report.episode_breakdown(str(exported), "variants", seed)
+    assert report["mean_cm"] == pytest.approx(evaluate.run_episode(str(exported), "variants", seed)["tracking_error_cm"],
+                                              abs=1e-3)
+    assert tracking_report.main([str(exported), "--episodes", "1", "--group", "variants", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"mean {report['mean_cm']:.2f} cm" in out and "right_foot" in out
+    assert tracking_report.main([str(exported.with_name("nope.npz")), "--workers", "1"]) == 2
