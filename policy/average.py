@@ -25,7 +25,8 @@ def average_checkpoints(states: list[dict]) -> dict:
     if not states:
         raise BackflipError("name at least one snapshot to average")
     last = states[-1]
-    shapes = [{k: tuple(v.shape) for k, v in s["actor_state_dict"].items()} for s in states]
+    shapes = [{(net, k): tuple(v.shape) for net in ("actor_state_dict", "critic_state_dict") for k, v in s[net].items()}
+              for s in states]
     if any(s != shapes[-1] for s in shapes):
         raise BackflipError("the snapshots have different network shapes; average snapshots of one run only")
     out = {**last}

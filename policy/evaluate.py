@@ -13,6 +13,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from blender_backflip.core.rollout import simulate, tracking_error_cm
 from .bodies import EVAL_SEED_OFFSET, BodyVariant, canonical_variant, random_variant
 
 VARIANT_SEED_OFFSET = EVAL_SEED_OFFSET + 500_000
+T = TypeVar("T")
 
 
 def episode_seeds(group: str, first_seed: int, episodes: int) -> list[int]:
@@ -93,14 +95,18 @@ def evaluate(policy_path: str, episodes: int, workers: int = 1, groups: tuple[st
     seeds = {g: episode_seeds(g, first_seed, episodes) for g in ("canonical", "variants")}
     out: dict = {"policy": os.fspath(policy_path), "seeds": {g: [seeds[g][0], seeds[g][-1]] for g in groups}}
     for group in groups:
-        args = [(policy_path, group, s) for s in seeds[group]]
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                results = list(pool.map(run_episode, *zip(*args), chunksize=8))
-        else:
-            results = [run_episode(*a) for a in args]
-        out[group] = summarize(results)
+        out[group] = summarize(map_episodes(run_episode, policy_path, group, seeds[group], workers))
     return out
+
+
+def map_episodes(episode: Callable[[str, str, int], T], policy_path: str, group: str, seeds: list[int],
+                 workers: int) -> list[T]:
+    """episode(policy_path, group, seed) for each seed, in order, over `workers` processes (1: in this one)."""
+    jobs = [(policy_path, group, s) for s in seeds]
+    if workers <= 1:
+        return [episode(*job) for job in jobs]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(episode, *zip(*jobs), chunksize=8))
 
 
 def print_table(result: dict) -> None:

@@ -18,11 +18,12 @@ from blender_backflip.core.policy_file import PolicyFile, load_policy, save_poli
 
 from .paths import DEFAULT_CLIP
 from .train import load_checkpoint
+from .widen import mlp_layers
 
 
 def policy_from_checkpoint(state: dict, clip: Path, metadata: dict | None = None) -> PolicyFile:
     actor = state["actor_state_dict"]
-    layers = sorted({int(k.split(".")[1]) for k in actor if k.startswith("mlp.") and k.endswith(".weight")})
+    layers = mlp_layers(actor)
     weights = [actor[f"mlp.{i}.weight"].detach().cpu().numpy() for i in layers]
     biases = [actor[f"mlp.{i}.bias"].detach().cpu().numpy() for i in layers]
     mean = actor["obs_normalizer._mean"].detach().cpu().numpy().reshape(-1)

@@ -9,19 +9,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from blender_backflip.core import rates
 from blender_backflip.core.controller import Controller
 from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.reference import ReferenceTrack, make_track
-from blender_backflip.core.rollout import RECORD_HZ, body_errors_m, simulate
+from blender_backflip.core.rollout import at_control_frames, body_errors_m, simulate
 from blender_backflip.core.skeleton import BODIES
 
-from .evaluate import cached_policy, episode_body, episode_seeds
+from .evaluate import cached_policy, episode_body, episode_seeds, map_episodes
 
 
 def stretches(track: ReferenceTrack, frames: np.ndarray) -> dict[str, np.ndarray]:
@@ -38,7 +36,7 @@ def breakdown(body_pos: np.ndarray, track: ReferenceTrack) -> dict:
     """One episode's error (cm): the mean, per body (distance and mean signed offset x, y, z in the flip's frame:
     +X forward, +Y left, +Z up), the bodies relative to the pelvis, per stretch, and the worst body and time."""
     frames, err = body_errors_m(body_pos, track)
-    sim = body_pos[frames * (RECORD_HZ // rates.CONTROL_HZ)]
+    sim = at_control_frames(body_pos, frames)
     ref = track.body_pos[frames]
     relative = np.linalg.norm((sim - sim[:, :1]) - (ref - ref[:, :1]), axis=-1)[:, 1:]
     offset = np.mean(sim - ref, axis=0)
@@ -98,12 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cached_policy(os.fspath(args.policy))
         seeds = episode_seeds(args.group, args.first_seed, args.episodes)
-        jobs = [(os.fspath(args.policy), args.group, s) for s in seeds]
-        if args.workers > 1:
-            with ProcessPoolExecutor(args.workers) as pool:
-                reports = list(pool.map(episode_breakdown, *zip(*jobs)))
-        else:
-            reports = [episode_breakdown(*job) for job in jobs]
+        reports = map_episodes(episode_breakdown, os.fspath(args.policy), args.group, seeds, args.workers)
     except BackflipError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,8 @@ import torch
 from blender_backflip.core.errors import BackflipError
 
 
-def _layers(state: dict) -> list[int]:
+def mlp_layers(state: dict) -> list[int]:
+    """Indices of the Linear layers in an rsl-rl MLP's state dict (mlp.0, mlp.2, ...), in order."""
     return sorted(int(k.split(".")[1]) for k in state if k.startswith("mlp.") and k.endswith(".weight"))
 
 
@@ -22,9 +23,9 @@ def widen_model(parent: dict, fresh: dict) -> dict:
     Everything that is not an MLP weight (normalizers, the action noise) is the parent's.
     """
     out = {k: v.clone() for k, v in fresh.items()}
-    layers = _layers(fresh)
-    if _layers(parent) != layers:
-        raise BackflipError(f"cannot widen: the parent has layers {_layers(parent)}, this run {layers}; "
+    layers = mlp_layers(fresh)
+    if mlp_layers(parent) != layers:
+        raise BackflipError(f"cannot widen: the parent has layers {mlp_layers(parent)}, this run {layers}; "
                             "widening keeps the number of layers")
     for i in layers:
         w_old, w_new = parent[f"mlp.{i}.weight"], out[f"mlp.{i}.weight"]

@@ -61,12 +61,16 @@ class SimResult:
         return out
 
 
+def at_control_frames(recorded: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The rows of a per-frame record (RECORD_HZ, from t = 0) at these control frames."""
+    return recorded[frames * (RECORD_HZ // rates.CONTROL_HZ)]
+
+
 def body_errors_m(body_pos: np.ndarray, track: ReferenceTrack) -> tuple[np.ndarray, np.ndarray]:
     """(frames, errors): the control frames after the start that lie within the clip, and the distance (m) of
     each body from the track's there, (len(frames), nbodies); body_pos is recorded at RECORD_HZ from t = 0."""
-    every = RECORD_HZ // rates.CONTROL_HZ
     frames = np.arange(1, track.clip_frames)
-    return frames, np.linalg.norm(body_pos[frames * every] - track.body_pos[frames], axis=-1)
+    return frames, np.linalg.norm(at_control_frames(body_pos, frames) - track.body_pos[frames], axis=-1)
 
 
 def tracking_error_cm(body_pos: np.ndarray, track: ReferenceTrack) -> float:
