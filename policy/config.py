@@ -96,8 +96,8 @@ class TrainConfig:
         ppo = dict(d["ppo"])
         ppo["hidden_dims"] = tuple(ppo["hidden_dims"])
         # Checkpoints from before a field existed trained as its old value: the clip as is, flip10's weights,
-        # the body-position kernel of then.
-        env = {"reference_flight": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10), "body_position_scale": 100.0,
-               **d["env"]}
+        # the body-position kernel of then, the feet as captured.
+        env = {"reference_flight": "clip", "reference_feet": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10),
+               "body_position_scale": 100.0, **d["env"]}
         rest = {k: v for k, v in d.items() if k not in ("env", "ppo")}
         return TrainConfig(env=EnvConfig(**env), ppo=PPOConfig(**ppo), **rest)

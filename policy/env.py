@@ -86,9 +86,9 @@ class EnvConfig:
     """After the clip, hold the final pose where the character was when the clip ended, not where the clip
     ended: a landing 20 cm off the clip's spot is still a landing, and pulling the body there topples it."""
     max_foot_depth: float | None = None
-    """Terminate when a foot sinks this far (m) into the floor (None: never). Tried at 0.018 on a 0.005 s floor:
-    checked at the control rate it mostly misses a landing's few-ms peak; on the 0.01 s floor, where landings
-    sink 2-4 cm, it ends most flips."""
+    """Terminate when a foot sinks this far (m) into the floor (None: never), checked at the evaluator's record
+    rate (rates.RECORD_HZ), between the physics substeps of a control step: checked at the control rate alone
+    it mostly missed a landing's few-ms peak (tried at 0.018 on the 0.005 s floor)."""
     push_probability: float = 0.0
     """Chance per control step of a random push on the pelvis (robustness option)."""
     push_force: float = 150.0
@@ -96,6 +96,9 @@ class EnvConfig:
     reference_flight: str = "ballistic"
     """"ballistic": the clip's flight made physically possible for each body (core.flight: conserved pitch
     momentum, a ballistic centre of mass); "clip": as captured, which no body can follow in the air."""
+    reference_feet: str = "planted"
+    """"planted": after the landing the reference's feet stay where the clip's end (core.planted_feet); "clip":
+    as captured, sliding 10-17 cm over the floor while they bear weight. "clip" until flip18."""
     reward_weights: dict[str, float] = field(default_factory=lambda: dict(rewards.WEIGHTS))
     """Weight of each reward term (policy/rewards.py); they sum to 1, so a perfect step scores 1."""
     body_position_scale: float = 300.0
@@ -196,7 +199,8 @@ class ImitationEnv:
         character = build_character(v.proportions, friction=v.friction)
         self.variants.append(v)
         self.characters.append(character)
-        self.tracks.append(make_track(self.motion, character, flight=self.cfg.reference_flight))
+        self.tracks.append(make_track(self.motion, character, flight=self.cfg.reference_flight,
+                                      feet=self.cfg.reference_feet))
 
     def _stack_tracks(self) -> None:
         t = self.tracks
@@ -229,7 +233,8 @@ class ImitationEnv:
             v = random_variant(self.rng)
             character = build_character(v.proportions, friction=v.friction)
             self.variants[i], self.characters[i] = v, character
-            self.tracks[i] = make_track(self.motion, character, flight=self.cfg.reference_flight)
+            self.tracks[i] = make_track(self.motion, character, flight=self.cfg.reference_flight,
+                                        feet=self.cfg.reference_feet)
         self._stack_tracks()
 
     # -- episode logic ---------------------------------------------------------------------------------------
@@ -283,9 +288,25 @@ class ImitationEnv:
                        self.frame * rates.CONTROL_DT, self.tracks[0].clip_duration, rates.HOLD_SECONDS,
                        self.body_params)
 
-    def rewards_and_termination(self) -> tuple[dict[str, Any], Any, Any, Any]:
+    def _advance_physics(self) -> Any:
+        """Step one control period. With max_foot_depth set, returns the deepest foot seen at the evaluator's
+        record rate along the way (B,), else None."""
+        b = self.backend
+        if self.cfg.max_foot_depth is None:
+            b.step(rates.SUBSTEPS)
+            return None
+        chunk = rates.PHYSICS_HZ // rates.RECORD_HZ
+        deepest = None
+        for _ in range(rates.SUBSTEPS // chunk):
+            b.step(chunk)
+            depth = self.probe.foot_penetration(self.probe.lowest(b.geom_xpos, b.geom_xmat))
+            deepest = depth if deepest is None else self.xp.maximum(deepest, depth)
+        return deepest
+
+    def rewards_and_termination(self, deepest_foot: Any = None) -> tuple[dict[str, Any], Any, Any, Any]:
         """Reward terms, total reward, termination and body-position error of the current state (frame = the
-        reference frame the state is compared with)."""
+        reference frame the state is compared with). deepest_foot (B,): the deepest foot during the step that
+        led here, for max_foot_depth (default: the current state's)."""
         xp, b = self.xp, self.backend
         v, nxt = self.variant, self.frame
         qpos, qvel = b.qpos, b.qvel
@@ -320,7 +341,8 @@ class ImitationEnv:
         terminated = (self.probe.non_foot_touch(lowest) | (xp.max(body_error, axis=-1) > self.cfg.max_body_error)
                       | broken)
         if self.cfg.max_foot_depth is not None:
-            terminated = terminated | (self.probe.foot_penetration(lowest) > self.cfg.max_foot_depth)
+            depth = self.probe.foot_penetration(lowest) if deepest_foot is None else deepest_foot
+            terminated = terminated | (depth > self.cfg.max_foot_depth)
         return terms, reward, terminated, body_error
 
     def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict]:
@@ -335,10 +357,10 @@ class ImitationEnv:
             direction = self.sampler.normal(size=(self.num_envs, 3)) * self._push_scale
             direction /= xp.vector_norm(direction, axis=-1, keepdims=True)
             b.xfrc_applied[push, self.root_body, :3] = self.cfg.push_force * direction[push]
-        b.step(rates.SUBSTEPS)
+        deepest_foot = self._advance_physics()
         self.frame = nxt
 
-        terms, reward, terminated, body_error = self.rewards_and_termination()
+        terms, reward, terminated, body_error = self.rewards_and_termination(deepest_foot)
         timed_out = (self.frame >= self.num_frames - 1) & ~terminated
         reward = xp.where(terminated, 0.0, reward)
         reward = xp.nan_to_num(reward)

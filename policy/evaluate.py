@@ -50,7 +50,7 @@ def run_episode(policy_path: str, group: str, seed: int) -> dict:
     result = simulate(character, controller, seed=seed)
     v = result.verdict
     vs_clip = v.tracking_error_cm
-    if policy.reference_flight != "clip":
+    if (policy.reference_flight, policy.reference_feet) != ("clip", "clip"):
         vs_clip = tracking_error_cm(result.body_pos, make_track(policy.reference, character, flight="clip"))
     return {
         "seed": seed,

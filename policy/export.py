@@ -37,6 +37,7 @@ def policy_from_checkpoint(state: dict, clip: Path, metadata: dict | None = None
         "training_iteration": int(state.get("iteration", 0)),
         "hidden_dims": list(cfg.get("ppo", {}).get("hidden_dims", [])),
         "reference_flight": cfg.get("env", {}).get("reference_flight", "clip"),
+        "reference_feet": cfg.get("env", {}).get("reference_feet", "clip"),
         **(metadata or {}),
     }
     return PolicyFile(weights, biases, mean, std, 1e-2, load_deepmimic(clip, loop="clamp"), meta)

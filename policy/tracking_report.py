@@ -56,7 +56,7 @@ def breakdown(body_pos: np.ndarray, track: ReferenceTrack) -> dict:
 def episode_breakdown(policy_path: str, group: str, seed: int) -> dict:
     _, character = episode_body(group, seed)
     policy = cached_policy(policy_path)
-    track = make_track(policy.reference, character, flight=policy.reference_flight)
+    track = make_track(policy.reference, character, flight=policy.reference_flight, feet=policy.reference_feet)
     result = simulate(character, Controller(policy, backend="numpy"), seed=seed, track=track)
     return breakdown(result.body_pos, track)
 

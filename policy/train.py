@@ -317,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden-dims", type=int, nargs="+", metavar="N",
                         help="hidden layer sizes of a new run (default from PPOConfig); with --init-from, at least "
                         "the parent's: its networks are widened, keeping what they do")
+    parser.add_argument("--max-foot-depth", type=float, metavar="METRES",
+                        help="a new run ends episodes where a foot sinks deeper than this into the floor "
+                        "(EnvConfig.max_foot_depth; default: never)")
     parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -324,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         device = pick_device(args.device)
         shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
                    "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
+                   "--max-foot-depth": args.max_foot_depth,
                    "--tiny": args.tiny or None}
         given = [flag for flag, value in shaping.items() if value is not None]
         if args.resume and given:
@@ -336,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
             cfg.ppo.learning_rate = args.learning_rate
         if args.hidden_dims:
             cfg.ppo.hidden_dims = tuple(args.hidden_dims)
+        if args.max_foot_depth is not None:
+            if not args.max_foot_depth > 0:
+                raise BackflipError(f"--max-foot-depth must be a depth in metres above 0, e.g. 0.018; got "
+                                    f"{args.max_foot_depth}.")
+            cfg.env.max_foot_depth = args.max_foot_depth
         if args.snapshot_every:
             cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)
         if args.tiny:

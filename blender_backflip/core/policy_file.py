@@ -46,6 +46,11 @@ class PolicyFile:
         """How the policy's reference treats the clip's flight (core.flight); files from before it say "clip"."""
         return str(self.metadata.get("reference_flight", "clip"))
 
+    @property
+    def reference_feet(self) -> str:
+        """How the policy's reference treats the feet after landing (core.planted_feet); older files: "clip"."""
+        return str(self.metadata.get("reference_feet", "clip"))
+
 
 def core_metadata() -> dict:
     """What the core promises; a policy file must agree on all of it."""

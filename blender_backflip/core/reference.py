@@ -15,9 +15,10 @@ import numpy as np
 from . import rates
 from .character import Character
 from .contacts import GROUND_TOUCH, GroundProbe
-from .flight import FLIGHT_MODES, Flight, ballistic_flight, velocities
+from .flight import FLIGHT_MODES, Flight, ballistic_flight, longest_airborne, velocities
 from .kinematics import frame_qpos, frame_qvel
 from .motion import Motion
+from .planted_feet import BLEND_FRAMES, FEET_MODES, plant_feet
 from .retarget import retarget
 
 
@@ -70,14 +71,18 @@ def _kinematics(character: Character, qpos: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def make_track(motion: Motion, character: Character, hold_seconds: float = rates.HOLD_SECONDS,
-               dt: float = rates.CONTROL_DT, flight: str = "clip") -> ReferenceTrack:
+               dt: float = rates.CONTROL_DT, flight: str = "clip", feet: str = "clip") -> ReferenceTrack:
     """The reference of `motion` (made for the canonical body) for `character`, played once then held.
 
     flight "clip" keeps the captured motion; "ballistic" makes its longest flight physically possible for this
-    body (core.flight): what a policy trained on it imitates, and what its tracking is measured against.
+    body (core.flight). feet "clip" keeps the captured feet; "planted" holds them still from the landing of
+    the longest flight on (core.planted_feet). What a policy trained on it imitates, and what its tracking is
+    measured against.
     """
     if flight not in FLIGHT_MODES:
         raise ValueError(f"flight must be one of {FLIGHT_MODES}, not {flight!r}")
+    if feet not in FEET_MODES:
+        raise ValueError(f"feet must be one of {FEET_MODES}, not {feet!r}")
     moved = retarget(motion.with_loop("clamp"), character.proportions)
     n = int(round((moved.duration + hold_seconds) / dt)) + 1
     frame = moved.sample(np.arange(n) * dt)
@@ -85,8 +90,20 @@ def make_track(motion: Motion, character: Character, hold_seconds: float = rates
     qvel = frame_qvel(character, frame)
     body_pos, com, lowest = _kinematics(character, qpos)
     found = None
+    clip_frames = frames_within(moved.duration, dt)
+    airborne = np.min(lowest[:clip_frames], axis=-1) > GROUND_TOUCH
+    dof_pos, dof_vel = frame.dof_pos, frame.dof_vel
+    window = longest_airborne(airborne)
+    if feet == "planted" and window is not None:
+        # Before the flight is made ballistic, so that it is ballistic for the planted legs too.
+        qpos = plant_feet(character, qpos, window[1], clip_frames)
+        dof_pos = qpos[:, character.dof_qpos]
+        dof_vel = dof_vel.copy()
+        changed = np.arange(max(window[1] - BLEND_FRAMES - 1, 0), clip_frames)
+        dof_vel[changed] = np.gradient(dof_pos, dt, axis=0)[changed]
+        qvel[:, character.dof_qvel] = dof_vel
+        body_pos, com, lowest = _kinematics(character, qpos)
     if flight == "ballistic":
-        airborne = np.min(lowest[:frames_within(moved.duration, dt)], axis=-1) > GROUND_TOUCH
         qpos, found = ballistic_flight(character, qpos, com, airborne, dt)
         if found is not None:
             inside = np.arange(found.takeoff + 1, found.touchdown)
@@ -104,5 +121,5 @@ def make_track(motion: Motion, character: Character, hold_seconds: float = rates
     com_vel = np.gradient(com, dt, axis=0)
     com_vel[frame.phase >= 1.0] = 0.0
     return ReferenceTrack(dt=dt, clip_duration=moved.duration, root_pos=qpos[:, 0:3].copy(),
-                          root_quat=qpos[:, 3:7].copy(), dof_pos=frame.dof_pos, dof_vel=frame.dof_vel, qpos=qpos,
+                          root_quat=qpos[:, 3:7].copy(), dof_pos=dof_pos, dof_vel=dof_vel, qpos=qpos,
                           qvel=qvel, body_pos=body_pos, com=com, com_vel=com_vel, flight=found)

@@ -23,8 +23,6 @@ from .reference import ReferenceTrack, make_track
 from .skeleton import JOINTS, joint_dof_slices
 from . import rotations as rot
 
-RECORD_HZ = 120
-
 
 @dataclass(frozen=True)
 class SimResult:
@@ -62,13 +60,13 @@ class SimResult:
 
 
 def at_control_frames(recorded: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """The rows of a per-frame record (RECORD_HZ, from t = 0) at these control frames."""
-    return recorded[frames * (RECORD_HZ // rates.CONTROL_HZ)]
+    """The rows of a per-frame record (rates.RECORD_HZ, from t = 0) at these control frames."""
+    return recorded[frames * (rates.RECORD_HZ // rates.CONTROL_HZ)]
 
 
 def body_errors_m(body_pos: np.ndarray, track: ReferenceTrack) -> tuple[np.ndarray, np.ndarray]:
     """(frames, errors): the control frames after the start that lie within the clip, and the distance (m) of
-    each body from the track's there, (len(frames), nbodies); body_pos is recorded at RECORD_HZ from t = 0."""
+    each body from the track's there, (len(frames), nbodies); body_pos is recorded at rates.RECORD_HZ from t = 0."""
     frames = np.arange(1, track.clip_frames)
     return frames, np.linalg.norm(at_control_frames(body_pos, frames) - track.body_pos[frames], axis=-1)
 
@@ -82,7 +80,8 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
              track: ReferenceTrack | None = None, body_params: np.ndarray | None = None,
              progress: Callable[[float], bool] | None = None) -> SimResult:
     """Run the flip from a standing start. `progress(fraction)` may return False to cancel (raises BackflipError)."""
-    track = track or make_track(controller.policy.reference, character, flight=controller.policy.reference_flight)
+    track = track or make_track(controller.policy.reference, character, flight=controller.policy.reference_flight,
+                                feet=controller.policy.reference_feet)
     model = character.model
     data = mujoco.MjData(model)
     rng = np.random.default_rng(seed)
@@ -94,7 +93,7 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
     data.qpos[2] += probe.lift_clear(probe.lowest_in(data))[0]
     mujoco.mj_forward(model, data)
     params = np.asarray(body_params if body_params is not None else character.proportions.scale_factors())[None]
-    record_every = rates.PHYSICS_HZ // RECORD_HZ
+    record_every = rates.PHYSICS_HZ // rates.RECORD_HZ
     n_control = track.num_frames - 1
 
     times, qpos, body_pos, body_quat, contact, depth = [], [], [], [], [], []
@@ -130,6 +129,6 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
     body_pos_a = np.array(body_pos)
     verdict = judge(times_a, qpos_a[:, 0:3], qpos_a[:, 3:7], float(track.root_pos[-1, 2]), np.array(contact),
                     np.array(depth), tracking_error_cm(body_pos_a, track))
-    return SimResult(fps=float(RECORD_HZ), times=times_a, qpos=qpos_a, body_pos=body_pos_a,
+    return SimResult(fps=float(rates.RECORD_HZ), times=times_a, qpos=qpos_a, body_pos=body_pos_a,
                      body_quat=np.array(body_quat), dof_pos=qpos_a[:, character.dof_qpos], verdict=verdict,
                      seed=seed, take=controller.policy.take)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from blender_backflip.core import rates
 from blender_backflip.core.motion import load_deepmimic
 from policy.bodies import canonical_variant
 from policy.env import EnvConfig, ImitationEnv
@@ -46,6 +47,41 @@ def test_a_foot_sunk_past_the_limit_ends_the_episode(env: ImitationEnv) -> None:
         assert terminated.tolist() == [False, False, False]
     finally:
         env.cfg.max_foot_depth = None
+
+
+def test_a_foot_that_sank_during_the_step_ends_the_episode_though_it_came_back_up(env: ImitationEnv) -> None:
+    ids = np.arange(3)
+    env.place(ids, np.zeros(3, dtype=int), np.zeros(3, dtype=int), *_standing(env, np.zeros(3)))
+    env.cfg.max_foot_depth = 0.018
+    try:
+        _, _, terminated, _ = env.rewards_and_termination(deepest_foot=np.array([0.0, 0.017, 0.019]))
+        assert terminated.tolist() == [False, False, True]  # the current state stands clear in all three
+    finally:
+        env.cfg.max_foot_depth = None
+
+
+def test_with_a_foot_depth_limit_the_step_checks_feet_at_the_record_rate(env: ImitationEnv,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit sees the evaluator's samples of a landing, not only the control rate's."""
+    ids = np.arange(3)
+    env.place(ids, np.zeros(3, dtype=int), np.zeros(3, dtype=int), *_standing(env, np.zeros(3)))
+    env.backend.reset(ids, *_standing(env, np.full(3, 0.015)))  # sunk (bypassing the lift): the floor pushes back
+    backend_step, calls, depths = env.backend.step, [], []
+
+    def step(nstep: int) -> None:
+        backend_step(nstep)
+        calls.append(nstep)
+        depths.append(env.probe.foot_penetration(env.probe.lowest(env.backend.geom_xpos, env.backend.geom_xmat)))
+
+    monkeypatch.setattr(env.backend, "step", step)
+    monkeypatch.setattr(env.cfg, "max_foot_depth", 0.018)
+    deepest = env._advance_physics()
+    assert calls == [rates.PHYSICS_HZ // rates.RECORD_HZ] * (rates.RECORD_HZ // rates.CONTROL_HZ)
+    np.testing.assert_array_equal(deepest, np.max(depths, axis=0))
+    assert np.all(deepest > depths[-1])  # deeper early in the step than at its end: the end alone would miss it
+    calls.clear()
+    monkeypatch.setattr(env.cfg, "max_foot_depth", None)
+    assert env._advance_physics() is None and calls == [rates.SUBSTEPS]  # no limit: one call, nothing checked
 
 
 def test_after_the_clip_the_final_pose_is_held_where_the_character_landed(env: ImitationEnv) -> None:

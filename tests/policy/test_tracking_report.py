@@ -11,7 +11,7 @@ from blender_backflip.core import rates
 from blender_backflip.core.character import build_character
 from blender_backflip.core.motion import load_deepmimic
 from blender_backflip.core.reference import ReferenceTrack, make_track
-from blender_backflip.core.rollout import RECORD_HZ, tracking_error_cm
+from blender_backflip.core.rollout import tracking_error_cm
 from blender_backflip.core.skeleton import BODIES, CANONICAL
 from policy.tracking_report import average, breakdown, stretches
 
@@ -22,8 +22,8 @@ def track(clip_path: Path) -> ReferenceTrack:
 
 
 def recorded(track: ReferenceTrack) -> np.ndarray:
-    """Body positions at RECORD_HZ that sit exactly on the track at every control frame."""
-    return np.repeat(track.body_pos, RECORD_HZ // rates.CONTROL_HZ, axis=0)
+    """Body positions at rates.RECORD_HZ that sit exactly on the track at every control frame."""
+    return np.repeat(track.body_pos, rates.RECORD_HZ // rates.CONTROL_HZ, axis=0)
 
 
 def test_one_body_off_shows_in_that_body_only(track: ReferenceTrack) -> None:
@@ -54,7 +54,7 @@ def test_the_stretches_split_the_clip_at_take_off_and_touch_down(track: Referenc
     assert list(masks) == ["before take-off", "flight", "after touch-down"]
     assert np.array_equal(np.sum(list(masks.values()), axis=0), np.ones(len(frames)))  # each frame in one
     body_pos = recorded(track)
-    in_flight = np.arange(len(body_pos)) // (RECORD_HZ // rates.CONTROL_HZ)
+    in_flight = np.arange(len(body_pos)) // (rates.RECORD_HZ // rates.CONTROL_HZ)
     in_flight = (in_flight > track.flight.takeoff) & (in_flight < track.flight.touchdown)
     body_pos[in_flight] += np.array([0.0, 0.0, 0.02])
     per_stretch = breakdown(body_pos, track)["per_stretch_cm"]

@@ -52,7 +52,7 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
 
 
 @pytest.mark.parametrize("flag", [["--learning-rate", "1e-4"], ["--num-envs", "64"], ["--hidden-dims", "64", "32"],
-                                  ["--snapshot-every", "0.5"], ["--tiny"]])
+                                  ["--snapshot-every", "0.5"], ["--max-foot-depth", "0.018"], ["--tiny"]])
 def test_resume_refuses_a_flag_it_would_ignore(tmp_path: Path, tiny_run: Path, flag: list[str],
                                                capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "run"
@@ -90,7 +90,7 @@ def test_numpy_and_torch_runtimes_agree_with_the_trained_actor(exported: Path, t
     np.testing.assert_allclose(numpy_actions, expected, atol=1e-5)
 
 
-def test_the_policy_file_says_which_flight_it_imitates_and_the_rollout_follows_it(exported: Path):
+def test_the_policy_file_says_which_reference_it_imitates_and_the_rollout_follows_it(exported: Path):
     from blender_backflip.core.character import build_character
     from blender_backflip.core.reference import make_track
     from blender_backflip.core.rollout import simulate, tracking_error_cm
@@ -98,14 +98,16 @@ def test_the_policy_file_says_which_flight_it_imitates_and_the_rollout_follows_i
 
     policy = load_policy(exported)
     assert policy.metadata["reference_flight"] == "ballistic" == policy.reference_flight
+    assert policy.metadata["reference_feet"] == "planted" == policy.reference_feet
     character = build_character(CANONICAL)
     result = simulate(character, Controller(policy, backend="numpy"), seed=1)
-    ballistic = make_track(policy.reference, character, flight="ballistic")
-    clip = make_track(policy.reference, character, flight="clip")
-    assert result.verdict.tracking_error_cm == pytest.approx(tracking_error_cm(result.body_pos, ballistic))
-    assert result.verdict.tracking_error_cm != pytest.approx(tracking_error_cm(result.body_pos, clip))
-    del policy.metadata["reference_flight"]  # files from before the field imitated the clip as captured
-    assert policy.reference_flight == "clip"
+    trained_on = make_track(policy.reference, character, flight="ballistic", feet="planted")
+    assert result.verdict.tracking_error_cm == pytest.approx(tracking_error_cm(result.body_pos, trained_on))
+    for flight, feet in [("ballistic", "clip"), ("clip", "clip")]:
+        other = make_track(policy.reference, character, flight=flight, feet=feet)
+        assert result.verdict.tracking_error_cm != pytest.approx(tracking_error_cm(result.body_pos, other))
+    del policy.metadata["reference_flight"], policy.metadata["reference_feet"]  # files from before the fields
+    assert (policy.reference_flight, policy.reference_feet) == ("clip", "clip")  # imitated the clip as captured
 
 
 def test_checkpoints_from_before_the_flight_field_imitate_the_clip():
@@ -113,6 +115,13 @@ def test_checkpoints_from_before_the_flight_field_imitate_the_clip():
     assert d["env"]["reference_flight"] == "ballistic"
     del d["env"]["reference_flight"]
     assert TrainConfig.from_dict(d).env.reference_flight == "clip"
+
+
+def test_checkpoints_from_before_the_feet_field_imitate_the_clips_feet():
+    d = TrainConfig().to_dict()
+    assert d["env"]["reference_feet"] == "planted"
+    del d["env"]["reference_feet"]
+    assert TrainConfig.from_dict(d).env.reference_feet == "clip"
 
 
 def test_checkpoints_from_before_the_weights_field_keep_flip10s_weights():
@@ -228,6 +237,17 @@ def test_snapshot_spacing_from_the_command_line(tmp_path: Path, clip_path: Path)
     names = sorted(p.name for p in (run / "snapshots").glob("model_*.pt"))
     assert len(names) == 1 and train.load_checkpoint(run / "snapshots" / names[0])["samples"] == 256
     assert train.load_checkpoint(run / "checkpoint.pt")["config"]["snapshot_every_samples"] == 200
+
+
+def test_foot_depth_limit_from_the_command_line(tmp_path: Path, clip_path: Path, capsys: pytest.CaptureFixture[str]):
+    run = tmp_path / "limited"
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
+                       "--max-foot-depth", "0.018"]) == 0
+    assert train.load_checkpoint(run / "checkpoint.pt")["config"]["env"]["max_foot_depth"] == 0.018
+    bad = tmp_path / "bad"
+    assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--max-foot-depth", "-2"]) == 2
+    err = capsys.readouterr().err
+    assert "--max-foot-depth must be a depth in metres above 0" in err and not bad.exists()
 
 
 def test_init_from_trains_at_the_new_runs_learning_rate(tiny_run: Path, clip_path: Path, tmp_path: Path):

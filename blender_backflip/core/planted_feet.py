@@ -1,0 +1,92 @@
+"""Take the foot skate out of a reference's landing: from touch-down on, each foot stays where the clip leaves it.
+
+Measured on the backflip clip through the canonical body: after touch-down the feet slide over the floor
+while they bear weight, the right one 17 cm back and 8 cm sideways (it lands 23 cm ahead of the pelvis and
+ends under it). No foot on a floor with friction can follow that. The policy plants its feet where the clip's
+end up, and so it was 15-30 cm off on each foot for 0.3 s, the largest share of its tracking error.
+
+Here each foot is moved in x and y onto the spot where the clip's last frame has it: from touch-down to the
+clip's end, blended in over the last frames of the flight. Inverse kinematics on that leg (hip, knee, ankle)
+does it. The foot keeps the clip's height and orientation, and the pelvis path and every other joint stay the
+clip's.
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from . import rotations as rot
+from .character import Character
+from .skeleton import BODIES, FOOT_BODIES, JOINTS, joint_dof_slices
+
+FEET_MODES = ("clip", "planted")
+BLEND_FRAMES = 3  # flight frames before touch-down over which the feet move onto their spots
+# Metres per radian: how much the foot's orientation counts against its position. Where a straight leg cannot
+# reach the spot at the clip's height, the foot reaches it a little lower, and make_track's lift raises the
+# whole frame clear of the floor (about 1 cm in the backflip's last frames): the foot stays planted.
+_ROTATION_WEIGHT = 0.3
+_DAMPING = 1e-3
+_ITERATIONS = 200  # a straight knee sits at its limit, where the first steps barely move it
+
+
+def leg_dofs(foot: str) -> np.ndarray:
+    """Indices into the DOF vector of the joints from the hip down to `foot` (a FOOT_BODIES name)."""
+    chain, body = [], foot
+    while body != "pelvis":
+        chain.append(body)
+        body = next(j.parent for j in JOINTS if j.body == body)
+    slices = joint_dof_slices()
+    return np.concatenate([np.arange(slices[j.name].start, slices[j.name].stop) for j in JOINTS if j.body in chain])
+
+
+def reach(character: Character, qpos: np.ndarray, foot: str, target_pos: np.ndarray,
+          target_quat: np.ndarray) -> np.ndarray:
+    """qpos with the leg of `foot` bent so that the foot body sits at target_pos in orientation target_quat
+    (damped least squares from the given pose, within the joints' ranges). Other joints are untouched."""
+    model, data = character.model, mujoco.MjData(character.model)
+    dofs = leg_dofs(foot)
+    qadr, vadr = character.dof_qpos[dofs], character.dof_qvel[dofs]
+    lower, upper = character.dof_lower[dofs], character.dof_upper[dofs]
+    body = int(character.body_ids[BODIES.index(foot)])
+    jacp, jacr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
+    q = qpos.copy()
+    for _ in range(_ITERATIONS):
+        data.qpos[:] = q
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_comPos(model, data)
+        position_error = target_pos - data.xpos[body]
+        rotation_error = rot.quat_to_rotvec(rot.quat_multiply(target_quat, rot.quat_conjugate(data.xquat[body])))
+        error = np.concatenate([position_error, _ROTATION_WEIGHT * rotation_error])
+        if np.linalg.norm(error) < 1e-5:
+            break
+        mujoco.mj_jacBody(model, data, jacp, jacr, body)
+        jac = np.concatenate([jacp[:, vadr], _ROTATION_WEIGHT * jacr[:, vadr]])
+        step = jac.T @ np.linalg.solve(jac @ jac.T + _DAMPING * np.eye(6), error)
+        q[qadr] = np.clip(q[qadr] + step, lower, upper)
+    return q
+
+
+def plant_feet(character: Character, qpos: np.ndarray, touchdown: int, clip_frames: int) -> np.ndarray:
+    """qpos (N, nq) of a clip's frames followed by its final pose held, with both feet held at their x, y in
+    that final pose from touch-down to the clip's end (see the module docstring). The frames before
+    touchdown - BLEND_FRAMES and the hold are unchanged."""
+    model, data = character.model, mujoco.MjData(character.model)
+    out = qpos.copy()
+    first = max(touchdown - BLEND_FRAMES, 0)
+    for foot in FOOT_BODIES:
+        body = int(character.body_ids[BODIES.index(foot)])
+
+        def pose(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            data.qpos[:] = q
+            mujoco.mj_kinematics(model, data)
+            return data.xpos[body].copy(), data.xquat[body].copy()
+
+        spot = pose(qpos[-1])[0]
+        for i in range(first, clip_frames):
+            weight = min((i - first + 1) / (BLEND_FRAMES + 1), 1.0)
+            position, orientation = pose(out[i])
+            target = position.copy()
+            target[0:2] += weight * (spot[0:2] - position[0:2])
+            out[i] = reach(character, out[i], foot, target, orientation)
+    return out
