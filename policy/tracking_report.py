@@ -15,8 +15,8 @@ import numpy as np
 
 from blender_backflip.core.controller import Controller
 from blender_backflip.core.errors import BackflipError
-from blender_backflip.core.reference import ReferenceTrack, make_track
-from blender_backflip.core.rollout import at_control_frames, body_errors_m, simulate
+from blender_backflip.core.reference import ReferenceTrack
+from blender_backflip.core.rollout import at_control_frames, body_errors_m, policy_track, simulate
 from blender_backflip.core.skeleton import BODIES
 
 from .evaluate import cached_policy, episode_body, episode_seeds, map_episodes
@@ -56,7 +56,7 @@ def breakdown(body_pos: np.ndarray, track: ReferenceTrack) -> dict:
 def episode_breakdown(policy_path: str, group: str, seed: int) -> dict:
     _, character = episode_body(group, seed)
     policy = cached_policy(policy_path)
-    track = make_track(policy.reference, character, flight=policy.reference_flight, feet=policy.reference_feet)
+    track = policy_track(policy, character)
     result = simulate(character, Controller(policy, backend="numpy"), seed=seed, track=track)
     return breakdown(result.body_pos, track)
 

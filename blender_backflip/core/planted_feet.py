@@ -40,11 +40,13 @@ def leg_dofs(foot: str) -> np.ndarray:
     return np.concatenate([np.arange(slices[j.name].start, slices[j.name].stop) for j in JOINTS if j.body in chain])
 
 
-def reach(character: Character, qpos: np.ndarray, foot: str, target_pos: np.ndarray,
-          target_quat: np.ndarray) -> np.ndarray:
+def reach(character: Character, qpos: np.ndarray, foot: str, target_pos: np.ndarray, target_quat: np.ndarray,
+          data: mujoco.MjData | None = None) -> np.ndarray:
     """qpos with the leg of `foot` bent so that the foot body sits at target_pos in orientation target_quat
-    (damped least squares from the given pose, within the joints' ranges). Other joints are untouched."""
-    model, data = character.model, mujoco.MjData(character.model)
+    (damped least squares from the given pose, within the joints' ranges). Other joints are untouched.
+    data: scratch MjData of the character's model (default: a new one)."""
+    model = character.model
+    data = data or mujoco.MjData(model)
     dofs = leg_dofs(foot)
     qadr, vadr = character.dof_qpos[dofs], character.dof_qvel[dofs]
     lower, upper = character.dof_lower[dofs], character.dof_upper[dofs]
@@ -71,22 +73,22 @@ def plant_feet(character: Character, qpos: np.ndarray, touchdown: int, clip_fram
     """qpos (N, nq) of a clip's frames followed by its final pose held, with both feet held at their x, y in
     that final pose from touch-down to the clip's end (see the module docstring). The frames before
     touchdown - BLEND_FRAMES and the hold are unchanged."""
-    model, data = character.model, mujoco.MjData(character.model)
+    data = mujoco.MjData(character.model)
+
+    def pose(q: np.ndarray, body: int) -> tuple[np.ndarray, np.ndarray]:
+        data.qpos[:] = q
+        mujoco.mj_kinematics(character.model, data)
+        return data.xpos[body].copy(), data.xquat[body].copy()
+
     out = qpos.copy()
     first = max(touchdown - BLEND_FRAMES, 0)
     for foot in FOOT_BODIES:
         body = int(character.body_ids[BODIES.index(foot)])
-
-        def pose(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            data.qpos[:] = q
-            mujoco.mj_kinematics(model, data)
-            return data.xpos[body].copy(), data.xquat[body].copy()
-
-        spot = pose(qpos[-1])[0]
+        spot = pose(qpos[-1], body)[0]
         for i in range(first, clip_frames):
             weight = min((i - first + 1) / (BLEND_FRAMES + 1), 1.0)
-            position, orientation = pose(out[i])
+            position, orientation = pose(out[i], body)
             target = position.copy()
             target[0:2] += weight * (spot[0:2] - position[0:2])
-            out[i] = reach(character, out[i], foot, target, orientation)
+            out[i] = reach(character, out[i], foot, target, orientation, data)
     return out

@@ -19,6 +19,7 @@ from .controller import Controller
 from .errors import BackflipError
 from .judge import Verdict, judge
 from .observation import RefTarget, observe, pd_targets
+from .policy_file import PolicyFile
 from .reference import ReferenceTrack, make_track
 from .skeleton import JOINTS, joint_dof_slices
 from . import rotations as rot
@@ -59,6 +60,11 @@ class SimResult:
         return out
 
 
+def policy_track(policy: PolicyFile, character: Character) -> ReferenceTrack:
+    """The reference a policy file's policy imitates, for this body (its flight and feet as it was trained)."""
+    return make_track(policy.reference, character, flight=policy.reference_flight, feet=policy.reference_feet)
+
+
 def at_control_frames(recorded: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """The rows of a per-frame record (rates.RECORD_HZ, from t = 0) at these control frames."""
     return recorded[frames * (rates.RECORD_HZ // rates.CONTROL_HZ)]
@@ -80,8 +86,7 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
              track: ReferenceTrack | None = None, body_params: np.ndarray | None = None,
              progress: Callable[[float], bool] | None = None) -> SimResult:
     """Run the flip from a standing start. `progress(fraction)` may return False to cancel (raises BackflipError)."""
-    track = track or make_track(controller.policy.reference, character, flight=controller.policy.reference_flight,
-                                feet=controller.policy.reference_feet)
+    track = track or policy_track(controller.policy, character)
     model = character.model
     data = mujoco.MjData(model)
     rng = np.random.default_rng(seed)

@@ -112,3 +112,29 @@ def test_a_weight_set_with_a_misspelt_term_fails_before_anything_is_built(clip_p
     with pytest.raises(ValueError, match=r"unknown terms \['body_positions'\]"):
         ImitationEnv(load_deepmimic(clip_path), EnvConfig(num_envs=1, num_variants=1, nthread=1,
                                                           reward_weights=weights))
+
+
+def test_a_refresh_replaces_random_bodies_no_world_uses(clip_path: Path) -> None:
+    cfg = EnvConfig(num_envs=3, num_variants=4, canonical_fraction=0.25, variants_refreshed_per_reset_round=2,
+                    nthread=1)
+    env = ImitationEnv(load_deepmimic(clip_path), cfg, seed=0)
+    start = np.zeros(3, dtype=int)
+    env.place(np.arange(3), np.array([0, 1, 1]), start, env.ref_qpos[[0, 1, 1], 0].copy(),
+              env.ref_qvel[[0, 1, 1], 0].copy())
+    before = list(env.variants)
+    env.refresh_variants()
+    assert env.variants[0] is before[0] and env.variants[1] is before[1]  # canonical, and in use
+    assert env.variants[2] is not before[2] and env.variants[3] is not before[3]
+    for i in (2, 3):  # the references follow the new bodies
+        np.testing.assert_array_equal(env.ref_body_pos[i], env.tracks[i].body_pos)
+        assert env.tracks[i] is not None and env.variant_params[i].tolist() == list(
+            env.variants[i].proportions.scale_factors())
+
+
+def test_the_default_pool_leaves_bodies_free_to_refresh() -> None:
+    # refresh_variants replaces only bodies no world uses; each world draws its body uniformly from the pool.
+    cfg = EnvConfig()
+    random_bodies = cfg.num_variants - round(cfg.canonical_fraction * cfg.num_variants)
+    free = random_bodies * (1 - 1 / cfg.num_variants) ** cfg.num_envs
+    assert free >= 2 * cfg.variants_refreshed_per_reset_round, (
+        f"with {cfg.num_envs} worlds on {cfg.num_variants} bodies only {free:.2f} are free per refresh round")
