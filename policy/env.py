@@ -101,7 +101,9 @@ class EnvConfig:
     momentum, a ballistic centre of mass); "clip": as captured, which no body can follow in the air."""
     reference_feet: str = "planted"
     """"planted": after the landing the reference's feet stay where the clip's end (core.planted_feet); "clip":
-    as captured, sliding 10-17 cm over the floor while they bear weight. "clip" until flip18."""
+    as captured, sliding 10-17 cm over the floor while they bear weight. "clip" until flip18.
+    "stance_and_landing": the toes also stay on their spot from the start to take-off, where the clip's slide
+    17 cm forward and back through the crouch."""
     reward_weights: dict[str, float] = field(default_factory=lambda: dict(rewards.WEIGHTS))
     """Weight of each reward term (policy/rewards.py); they sum to 1, so a perfect step scores 1."""
     body_position_scale: float = 300.0

@@ -25,6 +25,7 @@ from tensordict import TensorDict
 
 from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.motion import load_deepmimic
+from blender_backflip.core.planted_feet import FEET_MODES
 
 from .backends import BACKENDS, default_backend
 from .config import TrainConfig
@@ -320,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-foot-depth", type=float, metavar="METRES",
                         help="a new run ends episodes where a foot sinks deeper than this into the floor "
                         "(EnvConfig.max_foot_depth; default: never)")
+    parser.add_argument("--reference-feet", choices=FEET_MODES,
+                        help="feet of a new run's reference (EnvConfig.reference_feet; core.planted_feet)")
     parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -327,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         device = pick_device(args.device)
         shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
                    "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
-                   "--max-foot-depth": args.max_foot_depth,
+                   "--max-foot-depth": args.max_foot_depth, "--reference-feet": args.reference_feet,
                    "--tiny": args.tiny or None}
         given = [flag for flag, value in shaping.items() if value is not None]
         if args.resume and given:
@@ -345,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise BackflipError(f"--max-foot-depth must be a depth in metres above 0, e.g. 0.018; got "
                                     f"{args.max_foot_depth}.")
             cfg.env.max_foot_depth = args.max_foot_depth
+        if args.reference_feet:
+            cfg.env.reference_feet = args.reference_feet
         if args.snapshot_every:
             cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)
         if args.tiny:

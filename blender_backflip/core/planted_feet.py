@@ -1,4 +1,5 @@
-"""Take the foot skate out of a reference's landing: from touch-down on, each foot stays where the clip leaves it.
+"""Take the foot skate out of a reference: from touch-down on, each foot stays where the clip leaves it, and
+(feet "stance_and_landing") from the start to take-off, each toe stays where it stands.
 
 Measured on the backflip clip through the canonical body: after touch-down the feet slide over the floor
 while they bear weight, the right one 17 cm back and 8 cm sideways (it lands 23 cm ahead of the pelvis and
@@ -9,6 +10,13 @@ Here each foot is moved in x and y onto the spot where the clip's last frame has
 clip's end, blended in over the last frames of the flight. Inverse kinematics on that leg (hip, knee, ankle)
 does it. The foot keeps the clip's height and orientation, and the pelvis path and every other joint stay the
 clip's.
+
+The stance before take-off skates too: on the toes through the crouch, the clip's toes slide 17 cm forward and
+back again by take-off. A simulated foot bearing the crouch cannot slide back, so the policy took off with its
+feet 14 cm ahead of the reference's and landed short by as much on bodies it had not seen. Feet
+"stance_and_landing" also holds each foot's toe (the front of its sole) on its spot in the first frame, from
+the start to take-off, and releases it over the first frames of the flight; the foot keeps the clip's pitch,
+so it still rolls onto its toes.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from . import rotations as rot
 from .character import Character
 from .skeleton import BODIES, FOOT_BODIES, JOINTS, joint_dof_slices
 
-FEET_MODES = ("clip", "planted")
+FEET_MODES = ("clip", "planted", "stance_and_landing")
 BLEND_FRAMES = 3  # flight frames before touch-down over which the feet move onto their spots
 # Metres per radian: how much the foot's orientation counts against its position. Where a straight leg cannot
 # reach the spot at the clip's height, the foot reaches it a little lower, and make_track's lift raises the
@@ -91,4 +99,33 @@ def plant_feet(character: Character, qpos: np.ndarray, touchdown: int, clip_fram
             target = position.copy()
             target[0:2] += weight * (spot[0:2] - position[0:2])
             out[i] = reach(character, out[i], foot, target, orientation, data)
+    return out
+
+
+def toe(character: Character, data: mujoco.MjData, foot: str) -> np.ndarray:
+    """World position of the front edge of `foot`'s sole (its box geom), in a pose already put through kinematics."""
+    body = int(character.body_ids[BODIES.index(foot)])
+    geom = int(np.flatnonzero(character.model.geom_bodyid == body)[0])
+    size = character.model.geom_size[geom]
+    return data.geom_xpos[geom] + data.geom_xmat[geom].reshape(3, 3) @ np.array([size[0], 0.0, -size[2]])
+
+
+def plant_stance(character: Character, qpos: np.ndarray, takeoff: int) -> np.ndarray:
+    """qpos (N, nq) with each foot moved so that its toe stays at its x, y in frame 0 up to take-off, then let go
+    over BLEND_FRAMES frames of the flight (see the module docstring). Later frames are unchanged."""
+    data = mujoco.MjData(character.model)
+    out = qpos.copy()
+    last = min(takeoff + BLEND_FRAMES, len(qpos) - 1)
+    for foot in FOOT_BODIES:
+        body = int(character.body_ids[BODIES.index(foot)])
+        data.qpos[:] = qpos[0]
+        mujoco.mj_kinematics(character.model, data)
+        spot = toe(character, data, foot)
+        for i in range(1, last + 1):
+            weight = 1.0 if i <= takeoff else 1.0 - (i - takeoff) / (BLEND_FRAMES + 1)
+            data.qpos[:] = out[i]
+            mujoco.mj_kinematics(character.model, data)
+            target = data.xpos[body].copy()
+            target[0:2] += weight * (spot[0:2] - toe(character, data, foot)[0:2])
+            out[i] = reach(character, out[i], foot, target, data.xquat[body].copy(), data)
     return out

@@ -18,7 +18,7 @@ from .contacts import GROUND_TOUCH, GroundProbe
 from .flight import FLIGHT_MODES, Flight, ballistic_flight, longest_airborne, velocities
 from .kinematics import frame_qpos, frame_qvel
 from .motion import Motion
-from .planted_feet import BLEND_FRAMES, FEET_MODES, plant_feet
+from .planted_feet import BLEND_FRAMES, FEET_MODES, plant_feet, plant_stance
 from .retarget import retarget
 
 
@@ -76,8 +76,8 @@ def make_track(motion: Motion, character: Character, hold_seconds: float = rates
 
     flight "clip" keeps the captured motion; "ballistic" makes its longest flight physically possible for this
     body (core.flight). feet "clip" keeps the captured feet; "planted" holds them still from the landing of
-    the longest flight on (core.planted_feet). What a policy trained on it imitates, and what its tracking is
-    measured against.
+    the longest flight on; "stance_and_landing" also holds the toes still before its take-off (core.planted_feet).
+    What a policy trained on it imitates, and what its tracking is measured against.
     """
     if flight not in FLIGHT_MODES:
         raise ValueError(f"flight must be one of {FLIGHT_MODES}, not {flight!r}")
@@ -94,12 +94,15 @@ def make_track(motion: Motion, character: Character, hold_seconds: float = rates
     airborne = np.min(lowest[:clip_frames], axis=-1) > GROUND_TOUCH
     dof_pos, dof_vel = frame.dof_pos, frame.dof_vel
     window = longest_airborne(airborne)
-    if feet == "planted" and window is not None:
+    if feet != "clip" and window is not None:
         # Before the flight is made ballistic, so that it is ballistic for the planted legs too.
         qpos = plant_feet(character, qpos, window[1], clip_frames)
+        changed = np.arange(max(window[1] - BLEND_FRAMES - 1, 0), clip_frames)
+        if feet == "stance_and_landing":
+            qpos = plant_stance(character, qpos, window[0])
+            changed = np.union1d(np.arange(1, window[0] + BLEND_FRAMES + 2), changed)  # frame 0 is unchanged
         dof_pos = qpos[:, character.dof_qpos]
         dof_vel = dof_vel.copy()
-        changed = np.arange(max(window[1] - BLEND_FRAMES - 1, 0), clip_frames)
         dof_vel[changed] = np.gradient(dof_pos, dt, axis=0)[changed]
         qvel[:, character.dof_qvel] = dof_vel
         body_pos, com, lowest = _kinematics(character, qpos)

@@ -1,5 +1,6 @@
-"""Planted feet: from the landing on, the reference's feet stay on the spot where the clip leaves them; the
-pelvis and every joint above the legs stay the clip's."""
+"""Planted feet: from the landing on, the reference's feet stay on the spot where the clip leaves them, and
+(stance_and_landing) before take-off its toes stay where they stand; the pelvis and every joint above the legs
+stay the clip's."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 from blender_backflip.core import rotations as rot
 from blender_backflip.core.character import build_character
 from blender_backflip.core.motion import Motion
-from blender_backflip.core.planted_feet import BLEND_FRAMES, leg_dofs, reach
+from blender_backflip.core.planted_feet import BLEND_FRAMES, leg_dofs, reach, toe
 from blender_backflip.core.reference import make_track
 from blender_backflip.core.skeleton import BODIES, CANONICAL, DOF_NAMES, FOOT_BODIES
+
+from .conftest import backflip_motion_or_skip
 
 FEET = [BODIES.index(f) for f in FOOT_BODIES]
 
@@ -24,6 +27,53 @@ def tracks(request: pytest.FixtureRequest, backflip_motion: Motion):
     planted = make_track(backflip_motion, character, feet="planted")
     landing = make_track(backflip_motion, character, flight="ballistic").flight.touchdown
     return character, clip, planted, landing
+
+
+@pytest.fixture(scope="module", params=[1.0, 0.88])
+def stance_tracks(request: pytest.FixtureRequest):
+    """The real clip only: the synthetic one leaves the ground on legs too straight to reach back to the spot."""
+    clip = backflip_motion_or_skip()
+    character = build_character(CANONICAL.scaled(legs=request.param, arms=2.0 - request.param))
+    planted = make_track(clip, character, feet="planted")
+    stance = make_track(clip, character, feet="stance_and_landing")
+    takeoff = make_track(clip, character, flight="ballistic").flight.takeoff
+    return character, planted, stance, takeoff
+
+
+def toes(character, track, frames: range) -> np.ndarray:
+    data = mujoco.MjData(character.model)
+    out = []
+    for i in frames:
+        data.qpos[:] = track.qpos[i]
+        mujoco.mj_kinematics(character.model, data)
+        out.append([toe(character, data, foot) for foot in FOOT_BODIES])
+    return np.array(out)  # (frames, feet, 3)
+
+
+def test_before_take_off_the_toes_stay_where_they_stand(stance_tracks) -> None:
+    character, planted, stance, takeoff = stance_tracks
+    held = toes(character, stance, range(takeoff + 1))
+    np.testing.assert_allclose(held[:, :, 0:2], np.broadcast_to(held[0, :, 0:2], held[:, :, 0:2].shape), atol=3e-3)
+    skated = toes(character, planted, range(takeoff + 1))
+    assert np.abs(skated[:, :, 0] - skated[0, :, 0]).max() > 0.10  # the clip's toes slide through the crouch
+    # the toes keep the clip's height (the foot keeps its roll onto them), give or take the lift clear of the floor
+    assert np.abs(held[:, :, 2] - skated[:, :, 2]).max() < 0.015
+
+
+def test_stance_planting_moves_only_the_legs_of_the_stance(stance_tracks) -> None:
+    character, planted, stance, takeoff = stance_tracks
+    np.testing.assert_allclose(stance.root_pos[:, 0:2], planted.root_pos[:, 0:2], atol=1e-12)
+    assert np.abs(stance.root_pos[:, 2] - planted.root_pos[:, 2]).max() < 0.015  # lifted clear of the floor at most
+    legs = np.concatenate([leg_dofs(f) for f in FOOT_BODIES])
+    others = np.setdiff1d(np.arange(len(DOF_NAMES)), legs)
+    np.testing.assert_array_equal(stance.dof_pos[:, others], planted.dof_pos[:, others])
+    after = slice(takeoff + BLEND_FRAMES + 1, None)
+    np.testing.assert_array_equal(stance.dof_pos[after], planted.dof_pos[after])
+    np.testing.assert_array_equal(stance.dof_pos[0], planted.dof_pos[0])  # the standing start
+    np.testing.assert_array_equal(stance.qpos[:, character.dof_qpos], stance.dof_pos)
+    inside = slice(1, takeoff + BLEND_FRAMES + 1)
+    np.testing.assert_allclose(stance.dof_vel[inside], np.gradient(stance.dof_pos, stance.dt, axis=0)[inside],
+                               atol=1e-9)
 
 
 def test_the_leg_chains_are_hip_knee_ankle() -> None:

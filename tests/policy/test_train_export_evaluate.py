@@ -52,7 +52,8 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
 
 
 @pytest.mark.parametrize("flag", [["--learning-rate", "1e-4"], ["--num-envs", "64"], ["--hidden-dims", "64", "32"],
-                                  ["--snapshot-every", "0.5"], ["--max-foot-depth", "0.018"], ["--tiny"]])
+                                  ["--snapshot-every", "0.5"], ["--max-foot-depth", "0.018"],
+                                  ["--reference-feet", "stance_and_landing"], ["--tiny"]])
 def test_resume_refuses_a_flag_it_would_ignore(tmp_path: Path, tiny_run: Path, flag: list[str],
                                                capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "run"
@@ -239,11 +240,12 @@ def test_snapshot_spacing_from_the_command_line(tmp_path: Path, clip_path: Path)
     assert train.load_checkpoint(run / "checkpoint.pt")["config"]["snapshot_every_samples"] == 200
 
 
-def test_foot_depth_limit_from_the_command_line(tmp_path: Path, clip_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_foot_depth_limit_and_reference_feet_from_the_command_line(tmp_path: Path, clip_path: Path, capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "limited"
     assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--max-foot-depth", "0.018"]) == 0
-    assert train.load_checkpoint(run / "checkpoint.pt")["config"]["env"]["max_foot_depth"] == 0.018
+                       "--max-foot-depth", "0.018", "--reference-feet", "stance_and_landing"]) == 0
+    env = train.load_checkpoint(run / "checkpoint.pt")["config"]["env"]
+    assert env["max_foot_depth"] == 0.018 and env["reference_feet"] == "stance_and_landing"
     bad = tmp_path / "bad"
     assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--max-foot-depth", "-2"]) == 2
     err = capsys.readouterr().err
