@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     flip.add_argument("--policy-file", default=None, help="a policy file (.npz) instead of the bundled takes")
     flip.add_argument("--seed", type=int, default=None, help="simulation seed (default: the panel's, 0)")
     flip.add_argument("--mass", type=float, default=None, help="the avatar's mass in kg (default: the panel's)")
+    flip.add_argument("--nudge", nargs=5, metavar=("SECONDS", "BODY", "FORWARD", "LEFT", "UP"), default=None,
+                      help="push one body (pelvis, torso, head, right_hand, ...) SECONDS after the start with an "
+                      "impulse in N s in the avatar's frame, e.g. --nudge 0.3 torso 0 20 0")
     flip.add_argument("--allow-fall", action="store_true",
                       help="bake the take even when the simulated flip does not land (default: refuse)")
     flip.add_argument("--render", metavar="DIR", default=None,
@@ -59,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------------------------------------------
+def _nudge_options(values: list[str]) -> dict:
+    seconds, body, *impulse = values
+    try:
+        numbers = [float(seconds)] + [float(v) for v in impulse]
+    except ValueError:
+        raise BackflipError(f"--nudge {' '.join(values)}: SECONDS, FORWARD, LEFT and UP must be numbers, e.g. "
+                            "--nudge 0.3 torso 0 20 0.") from None
+    return {"use_nudge": True, "nudge_time": numbers[0], "nudge_body": body, "nudge_impulse": tuple(numbers[1:])}
+
+
 def _check_blend(path: str, what: str) -> str:
     if not os.path.exists(path):
         raise BackflipError(f"{what} '{path}' does not exist.")
@@ -138,6 +151,8 @@ def cmd_flip(args: argparse.Namespace) -> int:
         options["total_mass"] = args.mass
     if args.allow_fall:
         options["allow_fall"] = True
+    if args.nudge is not None:
+        options.update(_nudge_options(args.nudge))
     with pipeline.captured_output(not args.debug):
         try:
             action = pipeline.run_flip(args.armature, **options)
@@ -149,6 +164,7 @@ def cmd_flip(args: argparse.Namespace) -> int:
     info = pipeline.bake_info(action)
     print(f"flip: baked '{action.name}' on '{args.armature}', frames {start}-{end}"
           + (f", take '{info.get('take')}' {info.get('verdict')}" if info else "")
+          + (f", {info['nudge']}" if info.get("nudge") else "")
           + f" ({time.perf_counter() - t0:.1f} s)")
 
     os.makedirs(os.path.dirname(save), exist_ok=True)

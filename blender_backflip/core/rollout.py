@@ -18,10 +18,11 @@ from .contacts import GroundProbe
 from .controller import Controller
 from .errors import BackflipError
 from .judge import Verdict, judge
+from .nudge import Nudge
 from .observation import RefTarget, observe, pd_targets
 from .policy_file import PolicyFile
 from .reference import ReferenceTrack, make_track
-from .skeleton import JOINTS, joint_dof_slices
+from .skeleton import BODIES, JOINTS, joint_dof_slices
 from . import rotations as rot
 
 
@@ -38,6 +39,7 @@ class SimResult:
     verdict: Verdict
     seed: int
     take: str
+    nudge: Nudge | None = None
 
     @property
     def root_pos(self) -> np.ndarray:
@@ -84,9 +86,15 @@ def tracking_error_cm(body_pos: np.ndarray, track: ReferenceTrack) -> float:
 
 def simulate(character: Character, controller: Controller, seed: int = 0, joint_noise: float = 0.05,
              track: ReferenceTrack | None = None, body_params: np.ndarray | None = None,
-             progress: Callable[[float], bool] | None = None) -> SimResult:
-    """Run the flip from a standing start. `progress(fraction)` may return False to cancel (raises BackflipError)."""
+             progress: Callable[[float], bool] | None = None, nudge: Nudge | None = None) -> SimResult:
+    """Run the flip from a standing start. `progress(fraction)` may return False to cancel (raises BackflipError).
+
+    `nudge` pushes one body at a chosen moment; the policy reacts to it as to any other disturbance.
+    """
     track = track or policy_track(controller.policy, character)
+    if nudge is not None:
+        nudge.validate((track.num_frames - 1) * rates.CONTROL_DT)
+        nudged_body = int(character.body_ids[BODIES.index(nudge.body)])
     model = character.model
     data = mujoco.MjData(model)
     rng = np.random.default_rng(seed)
@@ -120,6 +128,8 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
                       np.array([k * rates.CONTROL_DT]), track.clip_duration, rates.HOLD_SECONDS, params)
         data.ctrl[:] = pd_targets(track.dof_pos[k + 1], track.dof_vel[k + 1], controller(obs)[0])
         for s in range(rates.SUBSTEPS):
+            if nudge is not None:
+                data.xfrc_applied[nudged_body, :3] = nudge.force_at(k * rates.CONTROL_DT + s * rates.PHYSICS_DT)
             mujoco.mj_step(model, data)
             if (s + 1) % record_every == 0:
                 record(k * rates.CONTROL_DT + (s + 1) * rates.PHYSICS_DT)
@@ -136,4 +146,4 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
                     np.array(depth), tracking_error_cm(body_pos_a, track))
     return SimResult(fps=float(rates.RECORD_HZ), times=times_a, qpos=qpos_a, body_pos=body_pos_a,
                      body_quat=np.array(body_quat), dof_pos=qpos_a[:, character.dof_qpos], verdict=verdict,
-                     seed=seed, take=controller.policy.take)
+                     seed=seed, take=controller.policy.take, nudge=nudge)

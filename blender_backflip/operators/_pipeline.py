@@ -172,7 +172,8 @@ def _settings_key(settings: FlipSettings, path: str) -> str:
         stamp = (stat.st_mtime, stat.st_size)
     except OSError:
         stamp = (0.0, -1)
-    return json.dumps([path, stamp, settings.seed])
+    nudge = settings.nudge()
+    return json.dumps([path, stamp, settings.seed, None if nudge is None else [nudge.time_s, nudge.body, nudge.impulse]])
 
 
 def cached_simulation(avatar: Avatar, settings: FlipSettings) -> Simulation | None:
@@ -201,7 +202,8 @@ def simulate_avatar(avatar: Avatar, settings: FlipSettings,
     start = time.perf_counter()
     policy = load_policy(path)
     character = build_character(avatar.body.simulated)
-    result = simulate(character, Controller(policy, backend="numpy"), seed=int(settings.seed), progress=progress)
+    result = simulate(character, Controller(policy, backend="numpy"), seed=int(settings.seed), progress=progress,
+                      nudge=settings.nudge())
     if not (np.all(np.isfinite(result.body_pos)) and np.all(np.isfinite(result.body_quat))):
         raise BackflipError("The simulation diverged (NaN). Check the rig's proportions and the total mass.")
     sim = Simulation(key[0], key[1], result, avatar.body, policy.take, time.perf_counter() - start)
@@ -249,10 +251,17 @@ class SimulationJob:
         return self.result
 
 
+def outcome(sim: Simulation) -> str:
+    """How the simulated flip went, and the nudge it was given: 'landed (...), pushed the torso 20 N s left at 0.30 s'."""
+    nudge = sim.result.nudge
+    return sim.result.verdict.describe() + ("" if nudge is None else f", {nudge.describe()}")
+
+
 def check_verdict(sim: Simulation, settings: FlipSettings) -> None:
     verdict = sim.result.verdict
     if not verdict.landed and not settings.allow_fall:
-        raise BackflipError(f"The simulated flip {verdict.describe()}. Nothing was baked: try another seed, or "
+        retry = "a smaller or another nudge" if sim.result.nudge is not None else "another seed"
+        raise BackflipError(f"The simulated flip {outcome(sim)}. Nothing was baked: try {retry}, or "
                             "tick 'Bake a fall' to keep this take.")
 
 
@@ -343,4 +352,5 @@ def bake_info(avatar: Avatar, sim: Simulation, settings: FlipSettings) -> dict[s
     return {"take": sim.take, "seed": settings.seed, "verdict": sim.result.verdict.describe(),
             "landed": bool(sim.result.verdict.landed), "preset": avatar.preset, "note": avatar.note,
             "scale": avatar.body.scale, "start_frame": settings.start_frame,
-            "facing_deg": math.degrees(placement_for(avatar, settings).yaw)}
+            "facing_deg": math.degrees(placement_for(avatar, settings).yaw),
+            "nudge": None if sim.result.nudge is None else sim.result.nudge.describe()}

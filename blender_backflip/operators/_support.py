@@ -6,9 +6,10 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, FloatProperty, FloatVectorProperty, IntProperty, StringProperty
 
 from ..core.errors import BackflipError
+from ..core.nudge import Nudge
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -100,6 +101,17 @@ class FlipSettings:
     max_error_deg: float = 0.5
     max_error_cm: float = 0.5
     use_nla: bool = False
+    use_nudge: bool = False
+    nudge_time: float = 0.3
+    nudge_body: str = "torso"
+    nudge_impulse: tuple[float, float, float] = (0.0, 20.0, 0.0)
+
+    def nudge(self) -> Nudge | None:
+        """The push the panel asks for, or None when Nudge is off."""
+        if not self.use_nudge:
+            return None
+        return Nudge(float(self.nudge_time), str(self.nudge_body),
+                     (float(self.nudge_impulse[0]), float(self.nudge_impulse[1]), float(self.nudge_impulse[2])))
 
     @classmethod
     def from_scene(cls, context: bpy.types.Context, op: bpy.types.Operator | None = None) -> "FlipSettings":
@@ -113,6 +125,8 @@ class FlipSettings:
                 values[f.name] = getattr(op, f.name)
         if values.get("take") == "NONE":
             values["take"] = ""
+        if "nudge_impulse" in values:  # a Blender float array
+            values["nudge_impulse"] = tuple(float(v) for v in values["nudge_impulse"])
         return cls(**values)
 
 
@@ -133,6 +147,13 @@ class FlipOptions:
     allow_fall: BoolProperty(name="Bake a fall", options={"SKIP_SAVE"})  # type: ignore[valid-type]
     reduce_keys: BoolProperty(name="Reduce keys", options={"SKIP_SAVE"})  # type: ignore[valid-type]
     use_nla: BoolProperty(name="NLA strip", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    use_nudge: BoolProperty(name="Nudge", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    nudge_time: FloatProperty(name="Nudge at", min=0.0, options={"SKIP_SAVE"},  # type: ignore[valid-type]
+                              description="Seconds after the flip starts")
+    nudge_body: StringProperty(name="Nudged body", options={"SKIP_SAVE"},  # type: ignore[valid-type]
+                               description="pelvis, torso, head, right_hand, ...")
+    nudge_impulse: FloatVectorProperty(name="Push", size=3, options={"SKIP_SAVE"},  # type: ignore[valid-type]
+                                       description="N s: forward, left, up in the avatar's frame")
 
 
 class ArmaturePoll:

@@ -33,7 +33,7 @@ def bake(op: bpy.types.Operator, context: bpy.types.Context, obj: bpy.types.Obje
     first, last = int(plan.frames[0]), int(plan.frames[-1])
     note = f" {avatar.note}" if avatar.note else ""
     op.report({"INFO"}, f"Baked '{action.name}' on '{obj.name}', frames {first}-{last} ({plan.num_keys} keys; "
-                        f"{sim.result.verdict.describe()}).{note}")
+                        f"{pipe.outcome(sim)}).{note}")
     return {"FINISHED"}
 
 

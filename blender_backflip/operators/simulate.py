@@ -21,7 +21,7 @@ class BACKFLIP_OT_simulate(ArmaturePoll, FlipOptions, SimulationOperator):
         note = f" {avatar.note}" if avatar.note else ""
         self.report({"INFO"} if verdict.landed else {"WARNING"},
                     f"Simulated {duration:.2f} s of '{sim.take}' on '{obj.name}' in {sim.seconds:.2f} s: "
-                    f"{verdict.describe()}.{note}")
+                    f"{pipe.outcome(sim)}.{note}")
         group = settings_of(context)
         if group is not None:
             group.last_verdict = verdict.describe()

@@ -4,8 +4,10 @@ import math
 from typing import Any
 
 import bpy
-from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty,
-                       StringProperty)
+from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, FloatVectorProperty, IntProperty,
+                       PointerProperty, StringProperty)
+
+from ..core.skeleton import BODIES
 
 _take_items: list[tuple[str, str, str]] = []  # Blender needs the enum items kept alive in Python
 
@@ -68,6 +70,18 @@ class BACKFLIP_PG_settings(bpy.types.PropertyGroup):
         name="Max location error", default=0.5, min=0.01, max=10.0, description="Centimetres")
     use_nla: BoolProperty(  # type: ignore[valid-type]
         name="NLA strip", default=False, description="Put the flip in a new NLA strip instead of the active action")
+    # nudge
+    use_nudge: BoolProperty(  # type: ignore[valid-type]
+        name="Nudge", default=False, description="Push one body during the flip; the policy reacts to it")
+    nudge_time: FloatProperty(  # type: ignore[valid-type]
+        name="At", default=0.3, min=0.0, max=3.5, step=5, unit="TIME_ABSOLUTE",
+        description="Seconds after the flip starts (take-off is at about 0.67 s, touch-down at about 1.2 s)")
+    nudge_body: EnumProperty(  # type: ignore[valid-type]
+        name="Body", items=[(b, b.replace("_", " ").title(), f"Push the {b.replace('_', ' ')}") for b in BODIES],
+        default="torso")
+    nudge_impulse: FloatVectorProperty(  # type: ignore[valid-type]
+        name="Push", size=3, default=(0.0, 20.0, 0.0), soft_min=-100.0, soft_max=100.0,
+        description="Impulse in N s, in the avatar's frame: forward, left, up (20 N s moves 70 kg by 0.3 m/s)")
     # last results, shown in the panel
     last_note: StringProperty()  # type: ignore[valid-type]
     last_verdict: StringProperty()  # type: ignore[valid-type]

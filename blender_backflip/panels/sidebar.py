@@ -115,6 +115,12 @@ class BACKFLIP_PT_flip(_Panel):
         col.prop(s, "max_error_deg")
         col.prop(s, "max_error_cm")
         layout.prop(s, "use_nla")
+        layout.prop(s, "use_nudge")
+        col = layout.column(align=True)
+        col.enabled = s.use_nudge
+        col.prop(s, "nudge_time")
+        col.prop(s, "nudge_body")
+        col.prop(s, "nudge_impulse", text="Forward, Left, Up")
 
 
 classes = (BACKFLIP_UL_bone_map, BACKFLIP_PT_main, BACKFLIP_PT_bone_map, BACKFLIP_PT_body, BACKFLIP_PT_flip)

@@ -61,6 +61,8 @@ def test_object_that_is_not_an_armature(shot_file: Path, tmp_path: Path) -> None
 @pytest.mark.parametrize("args,words", [
     (["--export", "motion.abc"], ("motion.abc", ".fbx")),
     (["--resolution", "big"], ("--resolution", "WIDTHxHEIGHT")),
+    (["--nudge", "soon", "torso", "0", "20", "0"], ("--nudge soon torso", "must be numbers")),
+    (["--nudge", "0.3", "tail", "0", "20", "0"], ("Unknown body 'tail'", "pelvis, torso")),
 ])
 def test_bad_options(shot_file: Path, tmp_path: Path, args: list[str], words: tuple[str, ...]) -> None:
     proc = run_cli("flip", shot_file, "--armature", "Hero", "--save", tmp_path / "out.blend", *args)

@@ -139,3 +139,11 @@ def test_a_fall_is_refused_without_allow_fall(tmp_path: Path, flipped: dict) -> 
     assert proc.returncode != 0 and len(lines) == 1, proc.stderr
     assert "did not land" in lines[0] and "--allow-fall" in lines[0]
     assert not (tmp_path / "o.blend").exists()
+
+
+def test_a_nudge_from_the_command_line_is_simulated_and_named(tmp_path: Path, flipped: dict) -> None:
+    proc = run_cli("flip", flipped["shot"], "--armature", "Hero", "--nudge", "0.3", "torso", "0", "20", "0",
+                   "--allow-fall", "--save", tmp_path / "o.blend")
+    assert proc.returncode == 0, proc.stderr
+    assert "pushed the torso 20 left N s at 0.30 s" in proc.stdout
+    assert (tmp_path / "o.blend").is_file()
