@@ -8,6 +8,7 @@ import time
 
 import bpy
 import mujoco
+import numpy as np
 import pytest
 
 from blender_backflip.core.errors import BackflipError
@@ -175,3 +176,15 @@ def test_panels_draw_existing_settings_and_operators() -> None:
     row = sidebar.BACKFLIP_UL_bone_map.draw_item(None, bpy.context, _Recorder(log), settings, settings.bone_map[0],
                                                  0, settings, "bone_map_index")
     assert row is None
+
+
+def test_another_seed_reuses_the_reference_track_and_gets_the_same_motion(policy_path) -> None:
+    obj = rigs.build("mixamo", unit=0.01)
+    avatar = pipe.read_avatar(bpy.context, obj, FlipSettings(policy_file=policy_path))
+    pipe.clear_cache()
+    pipe.simulate_avatar(avatar, FlipSettings(policy_file=policy_path, seed=0))
+    reused = pipe.simulate_avatar(avatar, FlipSettings(policy_file=policy_path, seed=1))
+    assert len(pipe._tracks) == 1 and len(pipe._cache) == 2
+    pipe.clear_cache()
+    fresh = pipe.simulate_avatar(avatar, FlipSettings(policy_file=policy_path, seed=1))
+    np.testing.assert_array_equal(reused.result.qpos, fresh.result.qpos)
