@@ -39,7 +39,7 @@ class Nudge:
         return self
 
     def describe(self) -> str:
-        """One line for reports: 'pushed the torso 20 N s left at 0.30 s'."""
+        """One line for reports: 'pushed the torso 20 left N s at 0.30 s'."""
         words = [f"{abs(v):.0f} {pos if v > 0 else neg}" for v, pos, neg
                  in zip(self.impulse, ("forward", "left", "up"), ("back", "right", "down")) if abs(v) >= 0.5]
         push = ", ".join(words) if words else "0"

@@ -21,6 +21,8 @@ so it still rolls onto its toes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import mujoco
 import numpy as np
 
@@ -77,28 +79,32 @@ def reach(character: Character, qpos: np.ndarray, foot: str, target_pos: np.ndar
     return q
 
 
+def _move_onto(character: Character, out: np.ndarray, foot: str, point: Callable[[mujoco.MjData], np.ndarray],
+               spot: np.ndarray, frames: Sequence[tuple[int, float]], data: mujoco.MjData) -> None:
+    """In each (frame, weight), bend the leg of `foot` so that point(data) moves that fraction of the way to
+    spot in x and y, the foot keeping its orientation (out is changed in place)."""
+    body = int(character.body_ids[BODIES.index(foot)])
+    for i, weight in frames:
+        data.qpos[:] = out[i]
+        mujoco.mj_kinematics(character.model, data)
+        target = data.xpos[body].copy()
+        target[0:2] += weight * (spot[0:2] - point(data)[0:2])
+        out[i] = reach(character, out[i], foot, target, data.xquat[body].copy(), data)
+
+
 def plant_feet(character: Character, qpos: np.ndarray, touchdown: int, clip_frames: int) -> np.ndarray:
     """qpos (N, nq) of a clip's frames followed by its final pose held, with both feet held at their x, y in
     that final pose from touch-down to the clip's end (see the module docstring). The frames before
     touchdown - BLEND_FRAMES and the hold are unchanged."""
     data = mujoco.MjData(character.model)
-
-    def pose(q: np.ndarray, body: int) -> tuple[np.ndarray, np.ndarray]:
-        data.qpos[:] = q
-        mujoco.mj_kinematics(character.model, data)
-        return data.xpos[body].copy(), data.xquat[body].copy()
-
     out = qpos.copy()
     first = max(touchdown - BLEND_FRAMES, 0)
+    frames = [(i, min((i - first + 1) / (BLEND_FRAMES + 1), 1.0)) for i in range(first, clip_frames)]
     for foot in FOOT_BODIES:
         body = int(character.body_ids[BODIES.index(foot)])
-        spot = pose(qpos[-1], body)[0]
-        for i in range(first, clip_frames):
-            weight = min((i - first + 1) / (BLEND_FRAMES + 1), 1.0)
-            position, orientation = pose(out[i], body)
-            target = position.copy()
-            target[0:2] += weight * (spot[0:2] - position[0:2])
-            out[i] = reach(character, out[i], foot, target, orientation, data)
+        data.qpos[:] = qpos[-1]
+        mujoco.mj_kinematics(character.model, data)
+        _move_onto(character, out, foot, lambda d, b=body: d.xpos[b], data.xpos[body].copy(), frames, data)
     return out
 
 
@@ -116,16 +122,10 @@ def plant_stance(character: Character, qpos: np.ndarray, takeoff: int) -> np.nda
     data = mujoco.MjData(character.model)
     out = qpos.copy()
     last = min(takeoff + BLEND_FRAMES, len(qpos) - 1)
+    frames = [(i, 1.0 if i <= takeoff else 1.0 - (i - takeoff) / (BLEND_FRAMES + 1)) for i in range(1, last + 1)]
     for foot in FOOT_BODIES:
-        body = int(character.body_ids[BODIES.index(foot)])
         data.qpos[:] = qpos[0]
         mujoco.mj_kinematics(character.model, data)
-        spot = toe(character, data, foot)
-        for i in range(1, last + 1):
-            weight = 1.0 if i <= takeoff else 1.0 - (i - takeoff) / (BLEND_FRAMES + 1)
-            data.qpos[:] = out[i]
-            mujoco.mj_kinematics(character.model, data)
-            target = data.xpos[body].copy()
-            target[0:2] += weight * (spot[0:2] - toe(character, data, foot)[0:2])
-            out[i] = reach(character, out[i], foot, target, data.xquat[body].copy(), data)
+        _move_onto(character, out, foot, lambda d, f=foot: toe(character, d, f), toe(character, data, foot),
+                   frames, data)
     return out

@@ -12,7 +12,7 @@ import json
 import math
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any, Callable
 
 import bpy
@@ -180,8 +180,7 @@ def _policy_key(path: str) -> str:
 
 def _settings_key(settings: FlipSettings, path: str) -> str:
     nudge = settings.nudge()
-    return json.dumps([_policy_key(path), settings.seed,
-                       None if nudge is None else [nudge.time_s, nudge.body, nudge.impulse]])
+    return json.dumps([_policy_key(path), settings.seed, None if nudge is None else astuple(nudge)])
 
 
 def _remember(cache: dict, key: Any, value: Any) -> None:
@@ -270,7 +269,7 @@ class SimulationJob:
 
 
 def outcome(sim: Simulation) -> str:
-    """How the simulated flip went, and the nudge it was given: 'landed (...), pushed the torso 20 N s left at 0.30 s'."""
+    """How the simulated flip went, and the nudge it was given: 'landed (...), pushed the torso 20 left N s at 0.30 s'."""
     nudge = sim.result.nudge
     return sim.result.verdict.describe() + ("" if nudge is None else f", {nudge.describe()}")
 
