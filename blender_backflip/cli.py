@@ -3,6 +3,7 @@
     python -m blender_backflip demo --out out/ [--quick] [--no-video]
     python -m blender_backflip flip shot.blend --armature Hero --save out.blend [--start-frame 24] [--take final]
                                     [--render out/frames/] [--export out.fbx|.bvh|.glb|.gltf]
+    python -m blender_backflip reference shot.blend --armature Hero --out my_flip.txt [--frames 1 60]
 
 Any failure prints one line starting with "error:" on stderr and exits non-zero (2: bad input or a flip that
 could not be done; 1: an unexpected failure, with --debug for its traceback). The input .blend is never
@@ -15,8 +16,12 @@ import argparse
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from .core.errors import BackflipError
+
+if TYPE_CHECKING:
+    import bpy
 
 EXIT_INPUT = 2
 EXIT_BUG = 1
@@ -27,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m blender_backflip",
                                      description="A physically simulated backflip, baked onto your own rig.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Blender's own output")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,flip}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,flip,reference}")
 
     demo = sub.add_parser("demo", help="the default avatar does a backflip: .blend, video and contact sheet")
     demo.add_argument("--out", required=True, help="output folder (created if missing)")
@@ -58,10 +63,21 @@ def _parser() -> argparse.ArgumentParser:
                       "the scene's)")
     flip.add_argument("--export", metavar="FILE", action="append", default=[],
                       help="also export the baked motion (.fbx, .bvh, .glb or .gltf); may be repeated")
+    _add_reference_parser(sub)
     return parser
 
 
 # --------------------------------------------------------------------------------------------------------------
+def _add_reference_parser(sub: argparse._SubParsersAction) -> None:
+    ref = sub.add_parser("reference", help="write an armature's own motion (keys or mocap) as a reference clip "
+                                           "to train a policy on (python -m policy.train --clip FILE)")
+    ref.add_argument("blend", help="input .blend (never modified)")
+    ref.add_argument("--armature", required=True, help="name of the armature object")
+    ref.add_argument("--out", required=True, help="the clip to write (.txt, DeepMimic's format)")
+    ref.add_argument("--frames", nargs=2, type=int, metavar=("FIRST", "LAST"), default=None,
+                     help="frame range (default: the armature's active Action's range)")
+
+
 def _nudge_options(values: list[str]) -> dict:
     seconds, body, *impulse = values
     try:
@@ -102,6 +118,26 @@ def _resolution(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
+def _open_armature(args: argparse.Namespace, source: str) -> "bpy.types.Object":
+    """Open the .blend (never saved over) and return its armature named by --armature."""
+    import bpy
+
+    from .demo import pipeline
+
+    with pipeline.captured_output(not args.debug):
+        try:
+            bpy.ops.wm.open_mainfile(filepath=source, load_ui=False)
+        except RuntimeError as exc:
+            raise BackflipError(f"Blender could not open '{args.blend}' ({pipeline._clean(str(exc))}).") from exc
+    obj = bpy.data.objects.get(args.armature)
+    if obj is None or obj.type != "ARMATURE":
+        armatures = sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE")
+        found = f"armatures in it: {', '.join(armatures)}" if armatures else "it has no armature"
+        what = "is not an armature" if obj is not None else "is not in the file"
+        raise BackflipError(f"'{args.armature}' {what} '{args.blend}' ({found}).")
+    return obj
+
+
 def cmd_flip(args: argparse.Namespace) -> int:
     from .operators.export_motion import format_for
 
@@ -123,18 +159,8 @@ def cmd_flip(args: argparse.Namespace) -> int:
     from .demo import pipeline
 
     t0 = time.perf_counter()
-    with pipeline.captured_output(not args.debug):
-        try:
-            bpy.ops.wm.open_mainfile(filepath=source, load_ui=False)
-        except RuntimeError as exc:
-            raise BackflipError(f"Blender could not open '{args.blend}' ({pipeline._clean(str(exc))}).") from exc
+    obj = _open_armature(args, source)
     scene = bpy.context.scene
-    obj = bpy.data.objects.get(args.armature)
-    if obj is None or obj.type != "ARMATURE":
-        armatures = sorted(o.name for o in bpy.data.objects if o.type == "ARMATURE")
-        found = f"armatures in it: {', '.join(armatures)}" if armatures else "it has no armature"
-        what = "is not an armature" if obj is not None else "is not in the file"
-        raise BackflipError(f"'{args.armature}' {what} '{args.blend}' ({found}).")
     if args.render and scene.camera is None:
         raise BackflipError(f"--render needs a camera, and scene '{scene.name}' has none; add one or drop --render.")
 
@@ -190,6 +216,32 @@ def cmd_flip(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reference(args: argparse.Namespace) -> int:
+    source = _check_blend(args.blend, "Input file")
+    out = os.path.abspath(args.out)
+    if _same_file(source, out):
+        raise BackflipError(f"--out '{args.out}' is the input file; write the clip to a .txt file.")
+    import bpy
+
+    from .demo import pipeline
+
+    t0 = time.perf_counter()
+    obj = _open_armature(args, source)
+    pipeline.ensure_addon()
+    frames = {"frame_start": args.frames[0], "frame_end": args.frames[1]} if args.frames else {}
+    with pipeline.captured_output(not args.debug):
+        try:
+            bpy.ops.backflip.export_reference(armature=obj.name, filepath=out, **frames)
+        except RuntimeError as exc:  # the operator reported an ERROR: its message is the one line to show
+            raise BackflipError(pipeline._clean(str(exc))) from exc
+    from .core.motion import load_deepmimic
+
+    clip = load_deepmimic(out)
+    print(f"reference: wrote {out} ({clip.duration:.2f} s of '{args.armature}', {time.perf_counter() - t0:.1f} s)")
+    print(f"reference: train a policy on it with: python -m policy.train --clip {out} --out runs/NAME")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo.run import run_demo
 
@@ -201,7 +253,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return cmd_demo(args) if args.command == "demo" else cmd_flip(args)
+        command = {"demo": cmd_demo, "flip": cmd_flip, "reference": cmd_reference}[args.command]
+        return command(args)
     except BackflipError as exc:
         hint = " (command line: --policy-file PATH)" if "No policy file" in str(exc) else ""
         print(f"error: {exc}{hint}", file=sys.stderr)

@@ -14,11 +14,35 @@ import numpy as np
 
 from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.motion import load_deepmimic
-from blender_backflip.core.policy_file import PolicyFile, load_policy, save_policy
+from blender_backflip.core.policy_file import CLIP_ATTRIBUTION, PolicyFile, load_policy, save_policy
 
 from .paths import DEFAULT_CLIP
-from .train import load_checkpoint
+from .train import file_sha256, load_checkpoint
 from .widen import mlp_layers
+
+
+def trained_clip(state: dict, clip: Path | None = None) -> Path:
+    """The clip a checkpoint was trained on: `clip` when given, else the one it records (checkpoints from before
+    it recorded one: the default clip). A recorded clip that is missing or has changed is refused."""
+    if clip is not None:
+        return clip
+    recorded = state.get("clip")
+    if recorded is None:
+        return DEFAULT_CLIP
+    path = Path(recorded)
+    if not path.is_file():
+        raise BackflipError(f"The checkpoint was trained on the clip {path}, which is not there. Pass it with --clip.")
+    if state.get("clip_sha256") and file_sha256(path) != state["clip_sha256"]:
+        raise BackflipError(f"The clip {path} has changed since the checkpoint was trained on it. Pass the clip it "
+                            "was trained on with --clip.")
+    return path
+
+
+def attribution(clip: Path) -> str:
+    """Where the reference motion comes from: the DeepMimic clip's credit, or the animator's own clip by name."""
+    if clip.name == DEFAULT_CLIP.name:
+        return CLIP_ATTRIBUTION
+    return f"Reference motion: {clip.name}, a clip of the user's own (not the DeepMimic backflip)."
 
 
 def policy_from_checkpoint(state: dict, clip: Path, metadata: dict | None = None) -> PolicyFile:
@@ -38,6 +62,7 @@ def policy_from_checkpoint(state: dict, clip: Path, metadata: dict | None = None
         "hidden_dims": list(cfg.get("ppo", {}).get("hidden_dims", [])),
         "reference_flight": cfg.get("env", {}).get("reference_flight", "clip"),
         "reference_feet": cfg.get("env", {}).get("reference_feet", "clip"),
+        "clip_attribution": attribution(clip),
         **(metadata or {}),
     }
     return PolicyFile(weights, biases, mean, std, 1e-2, load_deepmimic(clip, loop="clamp"), meta)
@@ -47,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policy.export", description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--out", required=True, type=Path, help="policy file to write (.npz)")
-    parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP, help="the clip the policy was trained on")
+    parser.add_argument("--clip", type=Path, default=None,
+                        help="the clip the policy was trained on (default: the one its checkpoint records)")
     parser.add_argument("--take", default="final", help="take name shown in the add-on")
     parser.add_argument("--description", default="", help="one line on what this take does")
     parser.add_argument("--evaluation", type=Path, help="evaluation JSON whose success rates go in the metadata")
@@ -57,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.evaluation:
             ev = json.loads(args.evaluation.read_text())
             extra["measured_success"] = {k: ev[k]["success_rate"] for k in ("canonical", "variants") if k in ev}
-        policy = policy_from_checkpoint(load_checkpoint(args.checkpoint), args.clip, extra)
+        state = load_checkpoint(args.checkpoint)
+        policy = policy_from_checkpoint(state, trained_clip(state, args.clip), extra)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         save_policy(args.out, policy)
         load_policy(args.out)  # what we wrote must load

@@ -11,6 +11,7 @@ numbered snapshots (for the takes), log.csv, TensorBoard scalars and learning_cu
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import signal
@@ -84,6 +85,8 @@ class Trainer:
 
         self.cfg = cfg
         self.out = out
+        self.clip = Path(clip).resolve()
+        self.clip_sha256 = file_sha256(self.clip)  # export finds the clip by path and checks it is the same
         self.dist = dist
         self.world_size = dist.world_size if dist else 1
         device = dist.device(device) if dist else device
@@ -140,7 +143,8 @@ class Trainer:
     # -- persistence -----------------------------------------------------------------------------------------
     def state(self) -> dict:
         return {**self.alg.save(), "iteration": self.iteration, "samples": self.samples, "wall_s": self.wall,
-                "config": self.cfg.to_dict(), "format": "blender_backflip.checkpoint/1"}
+                "config": self.cfg.to_dict(), "format": "blender_backflip.checkpoint/1",
+                "clip": str(self.clip), "clip_sha256": self.clip_sha256}
 
     def save(self, path: Path) -> None:
         save_checkpoint(self.state(), path)
@@ -208,6 +212,10 @@ class Trainer:
             "learning_rate": float(self.alg.learning_rate),
             "action_std": round(float(self.alg.get_policy().output_std.detach().mean()), 4),
         }
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def save_checkpoint(state: dict, path: Path) -> None:

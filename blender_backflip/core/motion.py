@@ -16,7 +16,7 @@ import numpy as np
 
 from . import rotations as rot
 from .errors import BackflipError
-from .skeleton import JOINTS, NUM_DOFS
+from .skeleton import JOINTS, NUM_DOFS, joint_dof_slices
 
 LoopMode = Literal["wrap", "clamp"]
 GRID_HZ = 120.0
@@ -167,6 +167,14 @@ def _yup_to_zup_vec(v: np.ndarray) -> np.ndarray:
     return np.stack([v[..., 0], -v[..., 2], v[..., 1]], axis=-1)
 
 
+def _zup_to_yup_quat(q: np.ndarray) -> np.ndarray:
+    return np.stack([q[..., 0], q[..., 1], q[..., 3], -q[..., 2]], axis=-1)
+
+
+def _zup_to_yup_vec(v: np.ndarray) -> np.ndarray:
+    return np.stack([v[..., 0], v[..., 2], -v[..., 1]], axis=-1)
+
+
 def dofs_from_clip_row(joint_values: np.ndarray) -> np.ndarray:
     """The 28 DOF angles from the joint part of DeepMimic frames (..., 36), in skeleton.DOF_NAMES order."""
     out = []
@@ -181,6 +189,37 @@ def dofs_from_clip_row(joint_values: np.ndarray) -> np.ndarray:
             out.append(-joint_values[..., k:k + 1])
             k += 1
     return np.concatenate(out, axis=-1)
+
+
+def clip_rows_from_dofs(dof_pos: np.ndarray) -> np.ndarray:
+    """The joint part of DeepMimic frames (..., 36) from DOF angles (..., 28): the inverse of dofs_from_clip_row."""
+    out = []
+    slices = joint_dof_slices()
+    for joint in JOINTS:
+        angles = dof_pos[..., slices[joint.name]]
+        if joint.is_ball:
+            out.append(_zup_to_yup_quat(rot.quat_from_euler(angles, joint.axes)))
+        else:
+            out.append(-angles)
+    return np.concatenate(out, axis=-1)
+
+
+def deepmimic_data(motion: Motion) -> dict:
+    """The JSON of a DeepMimic clip holding `motion` at its own frame spacing (parse_deepmimic reads it back)."""
+    n = motion.num_frames
+    rows = np.concatenate([np.full((n, 1), motion.dt), _zup_to_yup_vec(motion.root_pos),
+                           _zup_to_yup_quat(motion.root_quat), clip_rows_from_dofs(motion.dof_pos)], axis=-1)
+    rows[-1, 0] = 0.0  # DeepMimic's last frame has no duration
+    return {"Loop": "wrap" if motion.loop == "wrap" else "none", "Frames": rows.tolist()}
+
+
+def save_deepmimic(path: str | os.PathLike[str], motion: Motion) -> None:
+    """Write `motion` as a DeepMimic clip file, one frame per line."""
+    data = deepmimic_data(motion)
+    # 8 decimals (0.01 mm, 1e-8 rad) keep the file small; the durations stay exact, or the clip would shorten.
+    lines = ",\n".join("  " + json.dumps(row[:1] + [round(v, 8) for v in row[1:]]) for row in data["Frames"])
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(f'{{\n"Loop": "{data["Loop"]}",\n"Frames": [\n{lines}\n]\n}}\n')
 
 
 def parse_deepmimic(data: dict, name: str = "clip", loop: LoopMode | None = None) -> Motion:

@@ -39,11 +39,11 @@ class Nudge:
         return self
 
     def describe(self) -> str:
-        """One line for reports: 'pushed the torso 20 left N s at 0.30 s'."""
-        words = [f"{abs(v):.0f} {pos if v > 0 else neg}" for v, pos, neg
+        """One line for reports: 'pushed the torso 20 N s left at 0.30 s'."""
+        words = [f"{abs(v):.0f} N s {pos if v > 0 else neg}" for v, pos, neg
                  in zip(self.impulse, ("forward", "left", "up"), ("back", "right", "down")) if abs(v) >= 0.5]
-        push = ", ".join(words) if words else "0"
-        return f"pushed the {self.body.replace('_', ' ')} {push} N s at {self.time_s:.2f} s"
+        push = ", ".join(words) if words else "0 N s"
+        return f"pushed the {self.body.replace('_', ' ')} {push} at {self.time_s:.2f} s"
 
     def force_at(self, t: float) -> np.ndarray:
         """The world force (N) on the body at time t: impulse / duration inside the window, else zero.

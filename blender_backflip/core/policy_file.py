@@ -72,7 +72,7 @@ def save_policy(path: str | os.PathLike[str], policy: PolicyFile) -> None:
     import mujoco
 
     meta = {**policy.metadata, **core_metadata(), "mujoco_version": mujoco.__version__,
-            "clip_attribution": CLIP_ATTRIBUTION, "activation": "elu"}
+            "clip_attribution": policy.metadata.get("clip_attribution", CLIP_ATTRIBUTION), "activation": "elu"}
     arrays = {f"w{i}": w.astype(np.float32) for i, w in enumerate(policy.weights)}
     arrays.update({f"b{i}": b.astype(np.float32) for i, b in enumerate(policy.biases)})
     ref = policy.reference

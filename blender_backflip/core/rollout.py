@@ -112,6 +112,9 @@ def simulate(character: Character, controller: Controller, seed: int = 0, joint_
     times, qpos, body_pos, body_quat, contact, depth = [], [], [], [], [], []
 
     def record(t: float) -> None:
+        # After mj_step the body and geom poses are still those of the step's start; bring them to qpos (the
+        # next step recomputes them anyway), so that bodies, contacts and joint angles are of the same instant.
+        mujoco.mj_kinematics(model, data)
         times.append(t)
         qpos.append(data.qpos.copy())
         body_pos.append(data.xpos[character.body_ids].copy())

@@ -3,7 +3,7 @@
 import importlib
 from types import ModuleType
 
-_MODULES = ("validate_bone_map", "export_avatar", "simulate", "bake", "flip", "export_motion")
+_MODULES = ("validate_bone_map", "export_avatar", "simulate", "bake", "flip", "export_motion", "export_reference")
 
 
 def _modules() -> list[ModuleType]:

@@ -19,6 +19,7 @@ import bpy
 import numpy as np
 
 from ..core.errors import BackflipError
+from ..core.nudge import Nudge
 from ..core.rig import BoneRest, RigSpec, SimBody, detect_full, fit_to_training_range, root_bone_candidates
 from ._support import FlipSettings
 
@@ -178,8 +179,7 @@ def _policy_key(path: str) -> str:
     return json.dumps([path, stamp])
 
 
-def _settings_key(settings: FlipSettings, path: str) -> str:
-    nudge = settings.nudge()
+def _settings_key(settings: FlipSettings, path: str, nudge: Nudge | None) -> str:
     return json.dumps([_policy_key(path), settings.seed, None if nudge is None else astuple(nudge)])
 
 
@@ -190,7 +190,7 @@ def _remember(cache: dict, key: Any, value: Any) -> None:
 
 
 def cached_simulation(avatar: Avatar, settings: FlipSettings) -> Simulation | None:
-    return _cache.get((avatar.key, _settings_key(settings, policy_path(settings))))
+    return _cache.get((avatar.key, _settings_key(settings, policy_path(settings), settings.nudge())))
 
 
 def clear_cache() -> None:
@@ -209,7 +209,8 @@ def simulate_avatar(avatar: Avatar, settings: FlipSettings,
     from ..core.rollout import policy_track, simulate
 
     path = policy_path(settings)
-    key = (avatar.key, _settings_key(settings, path))
+    nudge = settings.nudge()
+    key = (avatar.key, _settings_key(settings, path, nudge))
     hit = _cache.get(key)
     if hit is not None:
         return hit
@@ -222,7 +223,7 @@ def simulate_avatar(avatar: Avatar, settings: FlipSettings,
         track = policy_track(policy, character)
         _remember(_tracks, track_key, track)
     result = simulate(character, Controller(policy, backend="numpy"), seed=int(settings.seed), progress=progress,
-                      nudge=settings.nudge(), track=track)
+                      nudge=nudge, track=track)
     if not (np.all(np.isfinite(result.body_pos)) and np.all(np.isfinite(result.body_quat))):
         raise BackflipError("The simulation diverged (NaN). Check the rig's proportions and the total mass.")
     sim = Simulation(key[0], key[1], result, avatar.body, policy.take, time.perf_counter() - start)
@@ -269,7 +270,7 @@ class SimulationJob:
 
 
 def outcome(sim: Simulation) -> str:
-    """How the simulated flip went, and the nudge it was given: 'landed (...), pushed the torso 20 left N s at 0.30 s'."""
+    """How the simulated flip went, and the nudge it was given: 'landed (...), pushed the torso 20 N s left at 0.30 s'."""
     nudge = sim.result.nudge
     return sim.result.verdict.describe() + ("" if nudge is None else f", {nudge.describe()}")
 

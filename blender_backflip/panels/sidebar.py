@@ -51,6 +51,7 @@ class BACKFLIP_PT_main(_Panel):
         row.operator("backflip.export_avatar", text="Export Avatar")
         row.operator("backflip.simulate", text="Simulate")
         row.operator("backflip.bake", text="Bake")
+        layout.operator("backflip.export_reference", text="Your Motion as Reference...", icon="EXPORT")
         for text in (s.last_verdict, s.last_note):
             if text:
                 layout.label(text=text, icon="INFO")

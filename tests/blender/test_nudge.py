@@ -35,7 +35,7 @@ def test_the_panels_nudge_pushes_the_avatar_to_its_left_and_is_named(policy_path
     assert (pushed - plain) @ left > 0.005
     action = obj.animation_data.action
     assert action.name == "Backflip_final_002"
-    assert json.loads(action["backflip"])["nudge"] == "pushed the torso 20 left N s at 0.30 s"
+    assert json.loads(action["backflip"])["nudge"] == "pushed the torso 20 N s left at 0.30 s"
 
 
 def refused(match: str, **kwargs) -> None:
@@ -47,7 +47,7 @@ def refused(match: str, **kwargs) -> None:
 
 def test_a_push_that_knocks_it_over_bakes_nothing(policy_path) -> None:
     obj = rigs.build("mixamo", unit=0.01)
-    refused(r"did not land.*pushed the torso 150 left N s at 0.90 s. Nothing was baked: try a smaller or another "
+    refused(r"did not land.*pushed the torso 150 N s left at 0.90 s. Nothing was baked: try a smaller or another "
             r"nudge, or tick 'Bake a fall'", armature=obj.name, policy_file=policy_path, use_nudge=True,
             nudge_time=0.9, nudge_body="torso", nudge_impulse=(0.0, 150.0, 0.0))
 

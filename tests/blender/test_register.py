@@ -9,7 +9,8 @@ import bpy
 
 import blender_backflip
 
-OPERATORS = ("flip", "simulate", "bake", "export_avatar", "validate_bone_map", "detect_bone_map", "export_motion")
+OPERATORS = ("flip", "simulate", "bake", "export_avatar", "validate_bone_map", "detect_bone_map", "export_motion",
+             "export_reference")
 
 
 def addon_classes() -> list[type]:
@@ -46,7 +47,7 @@ def test_register_unregister_twice_leaves_nothing() -> None:
             assert registered_operators() == list(OPERATORS)
             assert hasattr(bpy.types.Scene, "backflip")
             assert all(c.is_registered for c in addon_classes())
-            assert export_menu_entries() == 1
+            assert export_menu_entries() == 2  # the baked motion, and a reference clip
             blender_backflip.unregister()
             assert registered_operators() == []
             assert not hasattr(bpy.types.Scene, "backflip")

@@ -60,7 +60,7 @@ class FakeSim:
         self.times = np.arange(n) / fps
         self.fps = fps
         amp = rng.uniform(-0.8, 0.8, len(ch.dof_qpos))
-        pos, quat = [], []
+        pos, quat, qpos = [], [], []
         for i, t in enumerate(self.times):
             data.qpos[:] = 0.0
             phase = t / self.times[-1]
@@ -69,7 +69,10 @@ class FakeSim:
             data.qpos[3:7] = rot.quat_from_axis_angle(np.array([0, 1.0, 0]), pitch)
             data.qpos[ch.dof_qpos] = np.clip(amp * math.sin(math.pi * phase), ch.dof_lower, ch.dof_upper)
             mujoco.mj_kinematics(ch.model, data)
+            qpos.append(data.qpos.copy())
             pos.append(data.xpos[ch.body_ids].copy())
             quat.append(data.xquat[ch.body_ids].copy())
         self.body_pos = np.array(pos)
         self.body_quat = np.array(quat)
+        self.qpos = np.array(qpos)  # (n, nq): root position, root rotation, then the DOFs (character.dof_qpos)
+        self.dof_qpos = ch.dof_qpos

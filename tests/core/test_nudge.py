@@ -47,7 +47,7 @@ def test_a_push_to_the_left_moves_the_body_left(canonical_character: Character, 
     drift = pushed.body_pos[window, torso, 1] - plain.body_pos[window, torso, 1]
     assert drift[-1] > 0.005  # left (+Y) by more than half a centimetre within 50 ms of the push
     assert np.all(pushed.qpos[plain.times < 0.3] == plain.qpos[plain.times < 0.3])  # nothing before it
-    assert pushed.nudge is not None and pushed.nudge.describe() == "pushed the torso 20 left N s at 0.30 s"
+    assert pushed.nudge is not None and pushed.nudge.describe() == "pushed the torso 20 N s left at 0.30 s"
 
 
 def test_a_hard_push_in_flight_knocks_it_over(canonical_character: Character, controller: Controller) -> None:
@@ -66,3 +66,7 @@ def test_bad_nudges_are_refused_by_name(canonical_character: Character, controll
                                         message: str) -> None:
     with pytest.raises(BackflipError, match=message):
         simulate(canonical_character, controller, seed=0, nudge=nudge)
+
+
+def test_the_description_names_each_direction_of_the_push() -> None:
+    assert Nudge(0.5, "pelvis", (-10.0, 0.2, 5.0)).describe() == "pushed the pelvis 10 N s back, 5 N s up at 0.50 s"

@@ -70,3 +70,18 @@ def test_every_contact_has_the_floor_the_policy_was_trained_on() -> None:
     assert c.CONTACT_TIMECONST >= 2 * model.opt.timestep
     assert np.allclose(model.geom_solref[:, 0], c.CONTACT_TIMECONST)
     assert core_metadata()["contact_timeconst"] == c.CONTACT_TIMECONST
+
+
+@pytest.mark.skipif(not BUNDLED.exists(), reason="no bundled policy")
+def test_recorded_bodies_are_of_the_same_instant_as_the_joint_angles() -> None:
+    """After mj_step MuJoCo's body poses are still those of the step's start: the recorder brings them to qpos,
+    so the bake's bodies, the tracking error and the foot depth are measured at the recorded time."""
+    character = build_character(CANONICAL)
+    result = simulate(character, Controller(read_policy_unchecked(BUNDLED), backend="numpy"), seed=0)
+    data = mujoco.MjData(character.model)
+    for i in range(0, len(result.times), 7):
+        data.qpos[:] = result.qpos[i]
+        mujoco.mj_kinematics(character.model, data)
+        np.testing.assert_allclose(data.xpos[character.body_ids], result.body_pos[i], atol=1e-9)
+        np.testing.assert_allclose(np.abs(np.sum(data.xquat[character.body_ids] * result.body_quat[i], axis=-1)),
+                                   1.0, atol=1e-9)

@@ -145,5 +145,44 @@ def test_a_nudge_from_the_command_line_is_simulated_and_named(tmp_path: Path, fl
     proc = run_cli("flip", flipped["shot"], "--armature", "Hero", "--nudge", "0.3", "torso", "0", "20", "0",
                    "--allow-fall", "--save", tmp_path / "o.blend")
     assert proc.returncode == 0, proc.stderr
-    assert "pushed the torso 20 left N s at 0.30 s" in proc.stdout
+    assert "pushed the torso 20 N s left at 0.30 s" in proc.stdout
     assert (tmp_path / "o.blend").is_file()
+
+
+def test_a_rigs_motion_becomes_a_reference_the_trainer_imitates(tmp_path: Path, flipped: dict) -> None:
+    """`reference` writes the baked flip back out as a DeepMimic clip; the trainer trains on it and the policy
+    file it exports carries it as its reference."""
+    import subprocess
+    import sys
+
+    from blender_backflip.core.motion import load_deepmimic
+    from blender_backflip.core.policy_file import read_policy_unchecked
+    from tests.pipeline.helpers import cli_env
+
+    saved = flipped["out"]
+    before = digest(saved)
+    clip = tmp_path / "my_flip.txt"
+    proc = run_cli("reference", saved, "--armature", "Hero", "--out", clip)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert digest(saved) == before
+    assert any(ln.startswith(f"reference: wrote {clip}") for ln in proc.stdout.splitlines()), proc.stdout
+    motion = load_deepmimic(clip)
+    assert 3.0 < motion.duration < 4.5  # the baked flip: the clip and the 2 s stand after it
+
+    run = tmp_path / "run"
+    train = [sys.executable, "-m", "policy.train", "--clip", str(clip), "--tiny", "--iterations", "1", "--quiet",
+             "--out", str(run)]
+    trained = subprocess.run(train, env=cli_env(), capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    exported = tmp_path / "mine.npz"
+    export = [sys.executable, "-m", "policy.export", str(run / "checkpoint.pt"), "--out", str(exported)]
+    assert subprocess.run(export, env=cli_env(), capture_output=True, text=True, timeout=300).returncode == 0
+    reference = read_policy_unchecked(exported).reference
+    np.testing.assert_allclose(reference.dof_pos, motion.dof_pos, atol=1e-6)
+
+
+def test_a_reference_of_a_missing_armature_is_one_line(tmp_path: Path, flipped: dict) -> None:
+    proc = run_cli("reference", flipped["out"], "--armature", "Villain", "--out", tmp_path / "c.txt")
+    assert proc.returncode == 2
+    assert error_lines(proc) == [f"error: 'Villain' is not in the file '{flipped['out']}' (armatures in it: Hero)."]
+    assert not (tmp_path / "c.txt").exists()

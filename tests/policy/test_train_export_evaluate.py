@@ -13,6 +13,7 @@ import torch
 
 from blender_backflip.core.controller import Controller
 from blender_backflip.core.errors import BackflipError
+from blender_backflip.core.motion import load_deepmimic
 from blender_backflip.core.policy_file import load_policy, save_policy
 from policy import evaluate, export, rewards, tracking_report, train
 from policy.config import TrainConfig
@@ -270,3 +271,28 @@ def test_tracking_report_splits_the_evaluators_figure(exported: Path, capsys: py
     out = capsys.readouterr().out
     assert f"mean {report['mean_cm']:.2f} cm" in out and "right_foot" in out
     assert tracking_report.main([str(exported.with_name("nope.npz")), "--workers", "1"]) == 2
+
+
+def test_export_takes_the_clip_the_checkpoint_records(tiny_run: Path, clip_path: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]):
+    """A policy trained on an animator's own clip exports with that clip as its reference and credits it by
+    name, without --clip; a recorded clip that has changed is refused."""
+    state = train.load_checkpoint(tiny_run / "checkpoint.pt")
+    assert Path(state["clip"]) == clip_path.resolve()
+    own = tmp_path / "my_flip.txt"
+    shutil.copy(clip_path, own)
+    state["clip"], state["clip_sha256"] = str(own), train.file_sha256(own)
+    checkpoint = tmp_path / "mine.pt"
+    train.save_checkpoint(state, checkpoint)
+    out = tmp_path / "mine.npz"
+    assert export.main([str(checkpoint), "--out", str(out)]) == 0
+    policy = load_policy(out)
+    assert policy.metadata["clip_attribution"].startswith("Reference motion: my_flip.txt, a clip of the user's own")
+    np.testing.assert_allclose(policy.reference.dof_pos, load_deepmimic(own, loop="clamp").dof_pos)
+
+    text = own.read_text()
+    own.write_text(text.replace("0.0", "0.1", 1))
+    assert own.read_text() != text
+    assert export.main([str(checkpoint), "--out", str(tmp_path / "again.npz")]) == 2
+    assert "my_flip.txt has changed since the checkpoint was trained on it" in capsys.readouterr().err
+    assert not (tmp_path / "again.npz").exists()
