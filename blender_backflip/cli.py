@@ -237,7 +237,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
     from .core.motion import load_deepmimic
 
     clip = load_deepmimic(out)
-    print(f"reference: wrote {out} ({clip.duration:.2f} s of '{args.armature}', {time.perf_counter() - t0:.1f} s)")
+    print(f"reference: wrote {out}, a {clip.duration:.2f} s clip of '{args.armature}' "
+          f"({time.perf_counter() - t0:.1f} s)")
     print(f"reference: train a policy on it with: python -m policy.train --clip {out} --out runs/NAME")
     return 0
 

@@ -319,24 +319,34 @@ def plan_for(avatar: Avatar, sim: Simulation, settings: FlipSettings, scene: bpy
 _INTERPOLATION = {"CONSTANT": 0, "LINEAR": 1, "BEZIER": 2}
 
 
+def _channelbag(action: bpy.types.Action, slot: bpy.types.ActionSlot) -> Any:
+    """The F-curve container of `slot` in a new layered Action (Blender 4.4+ and 5.x alike; bpy_extras'
+    action_ensure_channelbag_for_slot is 5.0's only)."""
+    layer = action.layers[0] if len(action.layers) else action.layers.new("Layer")
+    strip: Any = layer.strips[0] if len(layer.strips) else layer.strips.new(type="KEYFRAME")  # a keyframe strip
+    return strip.channelbag(slot, ensure=True)
+
+
 def write_action(obj: bpy.types.Object, plan: Any, take: str, settings: FlipSettings,
                  info: dict[str, Any]) -> bpy.types.Action:
     """A new, uniquely named Action with the plan's keys, assigned to the armature (or in an NLA strip).
 
     The previous action stays in the file: it keeps a fake user and the new action records its name.
     """
-    from bpy_extras.anim_utils import action_ensure_channelbag_for_slot
-
     created = obj.animation_data is None
     anim = obj.animation_data or obj.animation_data_create()
     previous = anim.action
     action = bpy.data.actions.new(_unique_action_name(take))
     try:
         slot = action.slots.new(id_type="OBJECT", name=obj.name)
-        bag: Any = action_ensure_channelbag_for_slot(action, slot)  # type: ignore[func-returns-value]
+        bag: Any = _channelbag(action, slot)
         interpolation = _INTERPOLATION["LINEAR" if plan.reduced else "BEZIER"]
+        groups: dict[str, Any] = {}
         for channel in plan.channels:
-            fc = bag.fcurves.new(channel.pose_path, index=channel.index, group_name=channel.bone)
+            fc = bag.fcurves.new(channel.pose_path, index=channel.index)  # 4.5 has no group_name= here
+            if channel.bone not in groups:
+                groups[channel.bone] = bag.groups.new(channel.bone)
+            fc.group = groups[channel.bone]
             n = len(channel.frames)
             fc.keyframe_points.add(n)
             co = np.empty(2 * n, dtype=np.float32)

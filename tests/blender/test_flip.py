@@ -212,6 +212,8 @@ def test_pose_mode_frame_and_selection_are_restored(policy_path) -> None:
     assert bpy.context.view_layer.objects.active == obj and other.select_get() and obj.select_get()
 
 
+@pytest.mark.skipif(bpy.app.version < (5, 0, 0), reason="the bpy 4.5 module hangs at interpreter exit while any "
+                    "class is registered (a one-operator script does too); the blender binary unregisters add-ons")
 def test_headless_one_liner(policy_path, tmp_path) -> None:
     """`blender -b shot.blend --python-expr "import bpy; bpy.ops.backflip.flip(armature='Hero')"`, with the bpy
     module standing in for the blender binary (the add-on registered as an installed extension would be)."""
