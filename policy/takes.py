@@ -21,8 +21,7 @@ from blender_backflip.core.judge import PITCH_TARGET_DEG, PITCH_TOLERANCE_DEG
 from blender_backflip.core.policy_file import core_metadata, read_policy_unchecked, save_policy
 
 from .evaluate import evaluate
-from .export import policy_from_checkpoint
-from .paths import DEFAULT_CLIP
+from .export import policy_from_checkpoint, trained_clip
 from .train import load_checkpoint
 
 TAKES = {
@@ -55,13 +54,13 @@ def pick(take: str, fits: list[dict]) -> dict:
     return fits[-1]
 
 
-def measure_snapshots(run: Path, clip: Path, episodes: int) -> list[dict]:
+def measure_snapshots(run: Path, clip: Path | None, episodes: int) -> list[dict]:
     rows = []
     for snap in sorted((run / "snapshots").glob("model_*.pt")):
         state = load_checkpoint(snap)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "p.npz"
-            save_policy(path, policy_from_checkpoint(state, clip))
+            save_policy(path, policy_from_checkpoint(state, trained_clip(state, clip)))
             result = evaluate(str(path), episodes, workers=2, groups=("canonical",))
         c = result["canonical"]
         row = {"snapshot": snap.name, "samples": state["samples"], "success_rate": c["success_rate"],
@@ -115,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("blender_backflip/assets"))
     parser.add_argument("--only", nargs="+", choices=list(TAKES), help="export only these takes")
     parser.add_argument("--episodes", type=int, default=20)
-    parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    parser.add_argument("--clip", type=Path, default=None,
+                        help="the clip the run was trained on (default: the one its snapshots record)")
     args = parser.parse_args(argv)
     try:
         if args.remeasure:
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             meta = {"take": take, "description": description,
                     "measured_success": {"canonical": row["success_rate"]},
                     "measured_episodes": args.episodes, "median_turn_deg": row["median_turn_deg"]}
-            save_policy(args.out / f"backflip_{take}.npz", policy_from_checkpoint(state, args.clip, meta))
+            save_policy(args.out / f"backflip_{take}.npz", policy_from_checkpoint(state, trained_clip(state, args.clip), meta))
             print(f"take '{take}': {row['snapshot']} ({row['samples']:,} samples, "
                   f"{100 * row['success_rate']:.0f}% landed, median turn {row['median_turn_deg']:.0f} deg)")
         record = args.out / "takes.json"  # every snapshot measured, from every run, for the record
