@@ -198,3 +198,29 @@ def preserved_state(context: bpy.types.Context, obj: bpy.types.Object) -> Iterat
                 o.select_set(want)
         view_layer.objects.active = active
         scene.frame_set(frame[0], subframe=frame[1])
+
+
+def action_frame_range(armature: bpy.types.Object, missing: str) -> tuple[int, int]:
+    """First and last frame of the armature's active Action; `missing` is the error when it has none."""
+    anim = armature.animation_data
+    action = anim.action if anim is not None else None
+    if action is None:
+        raise BackflipError(missing)
+    frame_range = action.frame_range
+    return int(round(frame_range[0])), int(round(frame_range[1]))
+
+
+def export_menu_entry(classes: tuple[type, ...], menu_func: Callable[..., None]
+                      ) -> tuple[Callable[[], None], Callable[[], None]]:
+    """register() and unregister() for operator classes with an entry in File > Export."""
+    def register() -> None:
+        for cls in classes:
+            bpy.utils.register_class(cls)
+        bpy.types.TOPBAR_MT_file_export.append(menu_func)
+
+    def unregister() -> None:
+        bpy.types.TOPBAR_MT_file_export.remove(menu_func)
+        for cls in reversed(classes):
+            bpy.utils.unregister_class(cls)
+
+    return register, unregister

@@ -19,7 +19,7 @@ from bpy.props import BoolProperty, EnumProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
 
 from ..core.errors import BackflipError
-from ._support import OpResult, scene_of
+from ._support import OpResult, action_frame_range, export_menu_entry, scene_of
 
 FORMATS: dict[str, str] = {".bvh": "BVH", ".fbx": "FBX", ".glb": "GLB", ".gltf": "GLTF"}
 FORMAT_EXT: dict[str, str] = {"BVH": ".bvh", "FBX": ".fbx", "GLB": ".glb", "GLTF": ".gltf"}
@@ -35,13 +35,8 @@ def format_for(filepath: str) -> str:
 
 def motion_frame_range(armature: bpy.types.Object) -> tuple[int, int]:
     """First and last frame of the armature's active Action (the baked flip)."""
-    anim = armature.animation_data
-    action = anim.action if anim is not None else None
-    if action is None:
-        raise BackflipError(f"Armature '{armature.name}' has no animation to export. Bake a flip first "
-                            f"(Backflip panel > Flip, or `python -m blender_backflip flip`).")
-    frame_range = action.frame_range
-    return int(round(frame_range[0])), int(round(frame_range[1]))
+    return action_frame_range(armature, f"Armature '{armature.name}' has no animation to export. Bake a flip first "
+                                        "(Backflip panel > Flip, or `python -m blender_backflip flip`).")
 
 
 def _deformed_meshes(armature: bpy.types.Object) -> list[bpy.types.Object]:
@@ -203,14 +198,4 @@ def menu_func_export(self, context: bpy.types.Context) -> None:
 
 classes = (BACKFLIP_OT_export_motion,)
 
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-    bpy.types.TOPBAR_MT_file_export.append(menu_func_export)
-
-
-def unregister() -> None:
-    bpy.types.TOPBAR_MT_file_export.remove(menu_func_export)
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = export_menu_entry(classes, menu_func_export)

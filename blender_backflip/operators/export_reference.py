@@ -23,20 +23,10 @@ from ..core.rig import rest_alignment
 from ..core.rig_motion import ROLES_READ, body_rotations, check_moves, motion_from_bodies, pelvis_positions
 from . import _pipeline as pipe
 from ._modal import settings_and_avatar
-from ._support import FlipSettings, OpResult, guarded, preserved_state, scene_of
+from ._support import (FlipSettings, OpResult, action_frame_range, export_menu_entry, guarded, preserved_state,
+                       scene_of)
 
 CLIP_EXTENSIONS = (".txt", ".json")
-
-
-def action_frame_range(armature: bpy.types.Object) -> tuple[int, int]:
-    """First and last frame of the armature's active Action (its keys, or mocap imported onto it)."""
-    anim = armature.animation_data
-    action = anim.action if anim is not None else None
-    if action is None:
-        raise BackflipError(f"Armature '{armature.name}' has no active Action to export. Key its motion (or "
-                            "import mocap onto it) first, or give the frame range.")
-    frame_range = action.frame_range
-    return int(round(frame_range[0])), int(round(frame_range[1]))
 
 
 def read_rig_motion(context: bpy.types.Context, armature: bpy.types.Object, avatar: pipe.Avatar,
@@ -88,7 +78,9 @@ def export_reference(context: bpy.types.Context, op: bpy.types.Operator, filepat
     if not os.path.isdir(os.path.dirname(path)):
         raise BackflipError(f"Folder '{os.path.dirname(path)}' does not exist; create it or export somewhere else.")
     obj, avatar, settings = settings_and_avatar(op, context)
-    motion = read_rig_motion(context, obj, avatar, settings, frame_range or action_frame_range(obj))
+    motion = read_rig_motion(context, obj, avatar, settings, frame_range or action_frame_range(
+        obj, f"Armature '{obj.name}' has no active Action to export. Key its motion (or import mocap onto it) "
+             "first, or give the frame range."))
     save_deepmimic(path, motion)
     return path, motion
 
@@ -145,14 +137,4 @@ def menu_func_export(self, context: bpy.types.Context) -> None:
 
 classes = (BACKFLIP_OT_export_reference,)
 
-
-def register() -> None:
-    for cls in classes:
-        bpy.utils.register_class(cls)
-    bpy.types.TOPBAR_MT_file_export.append(menu_func_export)
-
-
-def unregister() -> None:
-    bpy.types.TOPBAR_MT_file_export.remove(menu_func_export)
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+register, unregister = export_menu_entry(classes, menu_func_export)
