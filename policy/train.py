@@ -164,6 +164,12 @@ class Trainer:
             group["lr"] = rate
         self.alg.learning_rate = rate
 
+    def _apply_late_learning_rate(self) -> None:
+        ppo = self.cfg.ppo
+        if ppo.late_learning_rate is not None and self.samples >= ppo.late_after_samples \
+                and self.alg.learning_rate != ppo.late_learning_rate:
+            self.set_learning_rate(ppo.late_learning_rate)
+
     # -- learning --------------------------------------------------------------------------------------------
     def iterate(self) -> dict:
         start = time.time()
@@ -186,16 +192,17 @@ class Trainer:
                 self.standing.extend(float(x) for x in info["done_timeout"][from_standing].tolist())
                 self.standing_length.extend((info["done_frame"][from_standing] / 30.0).tolist())
             self.alg.compute_returns(self.obs)
+        self._apply_late_learning_rate()
         losses = self.alg.update()
         self.iteration += 1
         self._iterations_run += 1
         warm = self._iterations_run > self._warm_up
         n = self.env.num_envs * self.cfg.ppo.num_steps_per_env * self.world_size
         self.samples += n
+        if self.iteration % self.cfg.refresh_variants_every == 0:
+            self.env.refresh_variants()  # builds new bodies' references: training time, so it is counted
         elapsed = time.time() - start
         self.wall += elapsed
-        if self.iteration % self.cfg.refresh_variants_every == 0:
-            self.env.refresh_variants()
         return {
             "iteration": self.iteration,
             "samples": self.samples,
@@ -323,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep a numbered snapshot this often (default 2; finer early on to choose takes)")
     parser.add_argument("--learning-rate", type=float, help="Adam step size of a new run (default from PPOConfig; "
                         "lower to settle a run continued with --init-from)")
+    parser.add_argument("--late-learning-rate", type=float, nargs=2, metavar=("MILLION_SAMPLES", "RATE"),
+                        help="a new run's Adam step size from this many samples on (e.g. 8 1e-4: a third of the "
+                        "rate once landing holds)")
     parser.add_argument("--hidden-dims", type=int, nargs="+", metavar="N",
                         help="hidden layer sizes of a new run (default from PPOConfig); with --init-from, at least "
                         "the parent's: its networks are widened, keeping what they do")
@@ -337,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         device = pick_device(args.device)
         shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
+                   "--late-learning-rate": args.late_learning_rate,
                    "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
                    "--max-foot-depth": args.max_foot_depth, "--reference-feet": args.reference_feet,
                    "--tiny": args.tiny or None}
@@ -349,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
             cfg.env.num_envs = args.num_envs
         if args.learning_rate is not None:
             cfg.ppo.learning_rate = args.learning_rate
+        if args.late_learning_rate is not None:
+            after, rate = args.late_learning_rate
+            if not (after >= 0 and rate > 0):
+                raise BackflipError(f"--late-learning-rate takes MILLION_SAMPLES (0 or more) and RATE (above 0), "
+                                    f"e.g. 8 1e-4; got {after:g} {rate:g}.")
+            cfg.ppo.late_after_samples, cfg.ppo.late_learning_rate = int(after * 1e6), rate
         if args.hidden_dims:
             cfg.ppo.hidden_dims = tuple(args.hidden_dims)
         if args.max_foot_depth is not None:

@@ -68,7 +68,7 @@ def reach(character: Character, qpos: np.ndarray, foot: str, target_pos: np.ndar
         mujoco.mj_kinematics(model, data)
         mujoco.mj_comPos(model, data)
         position_error = target_pos - data.xpos[body]
-        rotation_error = rot.quat_to_rotvec(rot.quat_multiply(target_quat, rot.quat_conjugate(data.xquat[body])))
+        rotation_error = rot.rotvec_from_to(data.xquat[body], target_quat)
         error = np.concatenate([position_error, _ROTATION_WEIGHT * rotation_error])
         if np.linalg.norm(error) < 1e-5:
             break

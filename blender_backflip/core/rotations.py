@@ -82,6 +82,20 @@ def quat_to_rotvec(q: np.ndarray) -> np.ndarray:
     return q[..., 1:] * scale
 
 
+def rotvec_from_to(current: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """World-frame rotation vector turning one unit quaternion `current` into `target`: quat_to_rotvec(target *
+    conjugate(current)), the shorter way round. Single quaternions only, in MuJoCo's C routines: for inner loops
+    (inverse kinematics), where the broadcasting functions' per-call overhead dominates."""
+    import mujoco  # here, not at the top: registering the add-on must not load MuJoCo
+
+    inverse, difference, out = np.empty(4), np.empty(4), np.empty(3)
+    mujoco.mju_negQuat(inverse, np.asarray(current, dtype=np.float64))
+    mujoco.mju_mulQuat(difference, np.asarray(target, dtype=np.float64), inverse)
+    mujoco.mju_normalize4(difference)
+    mujoco.mju_quat2Vel(out, difference, 1.0)
+    return out
+
+
 def quat_from_rotvec(r: np.ndarray) -> np.ndarray:
     r = np.asarray(r, dtype=np.float64)
     angle = np.linalg.norm(r, axis=-1)

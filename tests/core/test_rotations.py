@@ -56,6 +56,13 @@ def test_quat_rotvec_round_trip(q: np.ndarray) -> None:
     assert same_rotation(rot.quat_from_rotvec(r), q)
 
 
+@given(unit_quats(), unit_quats())
+def test_rotvec_from_to_turns_current_into_target(current: np.ndarray, target: np.ndarray) -> None:
+    r = rot.rotvec_from_to(current, target)
+    assert np.linalg.norm(r) <= np.pi + 1e-12  # the shorter way round (at exactly pi either way is right)
+    assert same_rotation(rot.quat_multiply(rot.quat_from_rotvec(r), current), target, atol=1e-9)
+
+
 @given(st.lists(st.floats(min_value=-3.1, max_value=3.1, allow_nan=False), min_size=3, max_size=3))
 def test_rotvec_quat_round_trip(r: list[float]) -> None:
     r = np.array(r)

@@ -54,7 +54,8 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
 
 @pytest.mark.parametrize("flag", [["--learning-rate", "1e-4"], ["--num-envs", "64"], ["--hidden-dims", "64", "32"],
                                   ["--snapshot-every", "0.5"], ["--max-foot-depth", "0.018"],
-                                  ["--reference-feet", "stance_and_landing"], ["--tiny"]])
+                                  ["--reference-feet", "stance_and_landing"], ["--late-learning-rate", "8", "1e-4"],
+                                  ["--tiny"]])
 def test_resume_refuses_a_flag_it_would_ignore(tmp_path: Path, tiny_run: Path, flag: list[str],
                                                capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "run"
@@ -260,6 +261,20 @@ def test_init_from_trains_at_the_new_runs_learning_rate(tiny_run: Path, clip_pat
                         quiet=True, init_from=tiny_run / "checkpoint.pt")
     assert [g["lr"] for g in child.alg.optimizer.param_groups] == [1e-4]
     assert torch.load(tmp_path / "child" / "checkpoint.pt", weights_only=False)["config"]["ppo"]["learning_rate"] == 1e-4
+
+
+def test_late_learning_rate_takes_over_after_its_samples(tmp_path: Path, clip_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]):
+    run = tmp_path / "late"  # a tiny iteration is 128 samples: 3e-4 for the first two, 1e-5 from 256 on
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "4", "--quiet",
+                       "--late-learning-rate", "0.000256", "1e-5"]) == 0
+    assert [float(r["learning_rate"]) for r in csv.DictReader(open(run / "log.csv"))] == [3e-4, 3e-4, 1e-5, 1e-5]
+    state = train.load_checkpoint(run / "checkpoint.pt")
+    assert state["config"]["ppo"]["late_learning_rate"] == 1e-5 and state["config"]["ppo"]["late_after_samples"] == 256
+    assert [g["lr"] for g in state["optimizer_state_dict"]["param_groups"]] == [1e-5]
+    bad = tmp_path / "bad"
+    assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--late-learning-rate", "8", "0"]) == 2
+    assert "--late-learning-rate takes MILLION_SAMPLES" in capsys.readouterr().err and not bad.exists()
 
 
 def test_tracking_report_splits_the_evaluators_figure(exported: Path, capsys: pytest.CaptureFixture[str]):
