@@ -16,15 +16,12 @@ import argparse
 import csv
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from blender_backflip.core.policy_file import save_policy  # noqa: E402
 from policy.average import average_checkpoints  # noqa: E402
-from policy.evaluate import evaluate  # noqa: E402
-from policy.export import policy_from_checkpoint, trained_clip  # noqa: E402
+from policy.export import evaluate_checkpoint  # noqa: E402
 from policy.train import load_checkpoint  # noqa: E402
 
 LANDED = {"canonical": 0.98, "variants": 0.95}
@@ -46,23 +43,19 @@ def samples_at(log: Path, minutes: float) -> tuple[int, float]:
     return within[-1]
 
 
-def snapshots_by(run: Path, samples: int, count: int) -> list[Path]:
-    kept = sorted((load_checkpoint(p)["samples"], p) for p in (run / "snapshots").glob("model_*.pt"))
-    chosen = [p for s, p in kept if s <= samples][-count:]
+def kept_snapshots(run: Path) -> list[tuple[int, Path]]:
+    """(samples, path) of each snapshot the run kept, oldest first."""
+    return sorted((load_checkpoint(p)["samples"], p) for p in (run / "snapshots").glob("model_*.pt"))
+
+
+def measure(run: Path, kept: list[tuple[int, Path]], minutes: float, average: int, episodes: int, first_seed: int,
+            workers: int) -> dict:
+    samples, trained_minutes = samples_at(run / "log.csv", minutes)
+    chosen = [p for s, p in kept if s <= samples][-average:]
     if not chosen:
         raise SystemExit(f"error: {run}/snapshots has no snapshot of {samples} samples or fewer.")
-    return chosen
-
-
-def measure(run: Path, minutes: float, average: int, episodes: int, first_seed: int, workers: int) -> dict:
-    samples, trained_minutes = samples_at(run / "log.csv", minutes)
-    chosen = snapshots_by(run, samples, average)
-    states = [load_checkpoint(p) for p in chosen]
-    state = average_checkpoints(states)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "policy.npz"
-        save_policy(path, policy_from_checkpoint(state, trained_clip(state)))
-        result = evaluate(str(path), episodes, workers, first_seed=first_seed)
+    state = average_checkpoints([load_checkpoint(p) for p in chosen])
+    result = evaluate_checkpoint(state, episodes, workers, first_seed=first_seed)
     row = {"minutes": round(trained_minutes, 1), "samples": int(state["samples"]),
            "snapshots": [p.name for p in chosen]}
     for group in ("canonical", "variants"):
@@ -84,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"{'minutes':>7} {'samples':>9}  {'landed c/v %':>13} {'tracking c/v cm':>16} {'feet c/v cm':>12}  bar c/v")
     rows = []
+    kept = kept_snapshots(args.run)
     for minutes in args.minutes:
-        row = measure(args.run, minutes, args.average, args.episodes, args.first_seed, args.workers)
+        row = measure(args.run, kept, minutes, args.average, args.episodes, args.first_seed, args.workers)
         c, v = row["canonical"], row["variants"]
         print(f"{row['minutes']:>7.1f} {row['samples'] / 1e6:>8.2f}M  "
               f"{100 * c['success_rate']:>6.1f}/{100 * v['success_rate']:<6.1f} "

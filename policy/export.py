@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from blender_backflip.core.errors import BackflipError
 from blender_backflip.core.motion import load_deepmimic
 from blender_backflip.core.policy_file import CLIP_ATTRIBUTION, PolicyFile, load_policy, save_policy
 
+from .evaluate import evaluate
 from .paths import DEFAULT_CLIP
 from .train import file_sha256, load_checkpoint
 from .widen import mlp_layers
@@ -66,6 +68,15 @@ def policy_from_checkpoint(state: dict, clip: Path, metadata: dict | None = None
         **(metadata or {}),
     }
     return PolicyFile(weights, biases, mean, std, 1e-2, load_deepmimic(clip, loop="clamp"), meta)
+
+
+def evaluate_checkpoint(state: dict, episodes: int, workers: int, groups: tuple[str, ...] = ("canonical", "variants"),
+                        first_seed: int = 0, clip: Path | None = None) -> dict:
+    """policy.evaluate's result for a checkpoint (a snapshot, an average), through a temporary policy file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "policy.npz"
+        save_policy(path, policy_from_checkpoint(state, trained_clip(state, clip)))
+        return evaluate(str(path), episodes, workers, groups, first_seed)
 
 
 def main(argv: list[str] | None = None) -> int:

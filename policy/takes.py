@@ -21,7 +21,7 @@ from blender_backflip.core.judge import PITCH_TARGET_DEG, PITCH_TOLERANCE_DEG
 from blender_backflip.core.policy_file import core_metadata, read_policy_unchecked, save_policy
 
 from .evaluate import evaluate
-from .export import policy_from_checkpoint, trained_clip
+from .export import evaluate_checkpoint, policy_from_checkpoint, trained_clip
 from .train import load_checkpoint
 
 TAKES = {
@@ -58,11 +58,7 @@ def measure_snapshots(run: Path, clip: Path | None, episodes: int) -> list[dict]
     rows = []
     for snap in sorted((run / "snapshots").glob("model_*.pt")):
         state = load_checkpoint(snap)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "p.npz"
-            save_policy(path, policy_from_checkpoint(state, trained_clip(state, clip)))
-            result = evaluate(str(path), episodes, workers=2, groups=("canonical",))
-        c = result["canonical"]
+        c = evaluate_checkpoint(state, episodes, workers=2, groups=("canonical",), clip=clip)["canonical"]
         row = {"snapshot": snap.name, "samples": state["samples"], "success_rate": c["success_rate"],
                "median_turn_deg": float(np.median([e["pitch_deg"] for e in c["episodes"]])),
                "take": classify(c)}
@@ -136,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             meta = {"take": take, "description": description,
                     "measured_success": {"canonical": row["success_rate"]},
                     "measured_episodes": args.episodes, "median_turn_deg": row["median_turn_deg"]}
-            save_policy(args.out / f"backflip_{take}.npz", policy_from_checkpoint(state, trained_clip(state, args.clip), meta))
+            save_policy(args.out / f"backflip_{take}.npz",
+                        policy_from_checkpoint(state, trained_clip(state, args.clip), meta))
             print(f"take '{take}': {row['snapshot']} ({row['samples']:,} samples, "
                   f"{100 * row['success_rate']:.0f}% landed, median turn {row['median_turn_deg']:.0f} deg)")
         record = args.out / "takes.json"  # every snapshot measured, from every run, for the record

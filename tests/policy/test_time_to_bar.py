@@ -42,4 +42,4 @@ def test_measures_the_snapshots_kept_by_that_time(tmp_path: Path, clip_path: Pat
         assert not row[name]["meets_bar"]  # three tiny iterations cannot land a flip
         assert 0.0 <= row[name]["success_rate"] <= 1.0 and row[name]["tracking_error_cm"] > 0.0
     with pytest.raises(SystemExit, match="no iteration within"):
-        time_to_bar.measure(run, 0.0, 1, 1, 0, 1)
+        time_to_bar.measure(run, time_to_bar.kept_snapshots(run), 0.0, 1, 1, 0, 1)
