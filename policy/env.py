@@ -32,6 +32,8 @@ from .backends import Backend, make_backend
 from .bodies import BodyVariant, canonical_variant, random_variant
 
 _EE = np.array([BODIES.index(b) for b in END_EFFECTORS])
+ADAPTIVE_SCALE_BOUNDS = (10.0, 1000.0)  # body-position sharpness: 30 cm to 3 cm rms
+ADAPTIVE_SCALE_RATE = 0.002  # per control step: a time constant of 500 steps (about 16 iterations of 256 worlds)
 
 
 class TorchRandom:
@@ -108,6 +110,11 @@ class EnvConfig:
     """Weight of each reward term (policy/rewards.py); they sum to 1, so a perfect step scores 1."""
     body_position_scale: float = 300.0
     """Sharpness of the world body-position term: exp(-scale * mean squared distance). 100 until flip16."""
+    adaptive_body_position_scale: bool = False
+    """Let the body-position sharpness follow the policy (the idea of PBHC's adaptive tracking sigma): scale =
+    1 / (running mean of the mean squared body distance), within ADAPTIVE_SCALE_BOUNDS. exp(-s e) is steepest at
+    e = 1/s, so the term pays for progress at every stage; a fixed 300 scores ~0 while a young policy is 15 cm
+    off. Starts at body_position_scale."""
     nthread: int = 0
     """MuJoCo threads of the CPU batch backend; 0 = all cores."""
 
@@ -155,6 +162,7 @@ class ImitationEnv:
         self.n_canonical = round(cfg.canonical_fraction * cfg.num_variants)
         self._push_scale = self._float(np.array([1.0, 1.0, 0.2]))
         self._velocity_lead = self._float(VELOCITY_LEAD)
+        self.body_position_scale = self._float(np.array(cfg.body_position_scale))  # 0-d; moves when adaptive
 
         self.variant = self._index(np.zeros(self.num_envs, dtype=np.int64))
         self.frame = self._index(np.zeros(self.num_envs, dtype=np.int64))
@@ -337,9 +345,10 @@ class ImitationEnv:
             "root": rewards.root_reward(qpos[:, 0:3], ref_root, qpos[:, 3:7],
                                         self.ref_root_quat[v, nxt]),
             "com": rewards.com_reward(com_vel, self.ref_com_vel[v, nxt]),
-            "body_position": rewards.body_position_reward(body_pos, ref_body, self.cfg.body_position_scale),
+            "body_position": rewards.body_position_reward(body_pos, ref_body, self.body_position_scale),
         }
         reward = rewards.total_reward(terms, self.cfg.reward_weights)
+        self._mean_squared_body_distance = xp.mean(xp.sum((body_pos - ref_body) ** 2, axis=-1), axis=-1)
 
         lowest = self.probe.lowest(b.geom_xpos, b.geom_xmat)
         body_error = xp.vector_norm(body_pos - ref_body, axis=-1)
@@ -350,6 +359,17 @@ class ImitationEnv:
             depth = self.probe.foot_penetration(lowest) if deepest_foot is None else deepest_foot
             terminated = terminated | (depth > self.cfg.max_foot_depth)
         return terms, reward, terminated, body_error
+
+    def _adapt_body_position_scale(self, terminated: Any) -> None:
+        """Move the sharpness toward 1 / (mean squared body distance of the worlds still going)."""
+        xp = self.xp
+        alive = xp.astype(~terminated, self._mean_squared_body_distance.dtype)
+        distance = xp.nan_to_num(self._mean_squared_body_distance, nan=0.0, posinf=0.0)
+        mean = xp.sum(distance * alive) / xp.maximum(xp.sum(alive), 1.0)
+        low, high = ADAPTIVE_SCALE_BOUNDS
+        current = 1.0 / self.body_position_scale
+        target = xp.clip(current + ADAPTIVE_SCALE_RATE * (mean - current), 1.0 / high, 1.0 / low)
+        self.body_position_scale = 1.0 / target
 
     def step(self, action: Any) -> tuple[Any, Any, Any, Any, dict]:
         """Advance one control step. Returns obs, reward, terminated, timed_out, info (finished episodes)."""
@@ -367,6 +387,8 @@ class ImitationEnv:
         self.frame = nxt
 
         terms, reward, terminated, body_error = self.rewards_and_termination(deepest_foot)
+        if self.cfg.adaptive_body_position_scale:
+            self._adapt_body_position_scale(terminated)
         timed_out = (self.frame >= self.num_frames - 1) & ~terminated
         reward = xp.where(terminated, 0.0, reward)
         reward = xp.nan_to_num(reward)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 CSV_FIELDS = ["iteration", "samples", "wall_s", "samples_per_s", "mean_reward", "mean_episode_length",
               "success_from_standing", "standing_survival_s", "standing_episodes", "mean_body_error_m", "value_loss", "surrogate_loss",
-              "learning_rate", "action_std"]
+              "learning_rate", "action_std", "body_position_scale"]
 
 
 
@@ -49,10 +49,13 @@ def write_curve(csv_path: Path, png_path: Path) -> None:
 
 
 def _drop_rows_after(csv_path: Path, iteration: int) -> None:
+    """Keep the rows up to `iteration`, under today's header (a column added since is left empty in old rows)."""
     with open(csv_path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        header = reader.fieldnames
     kept = [r for r in rows if int(r["iteration"]) <= iteration]
-    if len(kept) < len(rows):
+    if len(kept) < len(rows) or header != CSV_FIELDS:
         with open(csv_path, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
             writer.writeheader()

@@ -144,6 +144,7 @@ class Trainer:
     def state(self) -> dict:
         return {**self.alg.save(), "iteration": self.iteration, "samples": self.samples, "wall_s": self.wall,
                 "config": self.cfg.to_dict(), "format": "blender_backflip.checkpoint/1",
+                "body_position_scale": float(self.env.body_position_scale),
                 "clip": str(self.clip), "clip_sha256": self.clip_sha256}
 
     def save(self, path: Path) -> None:
@@ -157,6 +158,9 @@ class Trainer:
             state = widened_checkpoint(state, self.alg.save())  # --init-from into wider networks
         self.alg.load(state, None, strict=True)
         self.iteration, self.samples, self.wall = state["iteration"], state["samples"], state["wall_s"]
+        if self.cfg.env.adaptive_body_position_scale and "body_position_scale" in state:
+            self.env.body_position_scale = self.env.xp.asarray(np.array(state["body_position_scale"]),
+                                                               like=self.env.body_position_scale)
         self.next_snapshot = (self.samples // self.cfg.snapshot_every_samples + 1) * self.cfg.snapshot_every_samples
 
     def set_learning_rate(self, rate: float) -> None:
@@ -218,6 +222,7 @@ class Trainer:
             "surrogate_loss": round(float(losses.get("surrogate", np.nan)), 5),
             "learning_rate": float(self.alg.learning_rate),
             "action_std": round(float(self.alg.get_policy().output_std.detach().mean()), 4),
+            "body_position_scale": round(float(self.env.body_position_scale), 1),
         }
 
 
@@ -341,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(EnvConfig.max_foot_depth; default: never)")
     parser.add_argument("--reference-feet", choices=FEET_MODES,
                         help="feet of a new run's reference (EnvConfig.reference_feet; core.planted_feet)")
+    parser.add_argument("--adaptive-body-kernel", action="store_true",
+                        help="a new run's body-position sharpness follows its own tracking error "
+                        "(EnvConfig.adaptive_body_position_scale)")
     parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -350,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
                    "--late-learning-rate": args.late_learning_rate,
                    "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
                    "--max-foot-depth": args.max_foot_depth, "--reference-feet": args.reference_feet,
+                   "--adaptive-body-kernel": args.adaptive_body_kernel or None,
                    "--tiny": args.tiny or None}
         given = [flag for flag, value in shaping.items() if value is not None]
         if args.resume and given:
@@ -375,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             cfg.env.max_foot_depth = args.max_foot_depth
         if args.reference_feet:
             cfg.env.reference_feet = args.reference_feet
+        cfg.env.adaptive_body_position_scale = args.adaptive_body_kernel
         if args.snapshot_every:
             cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)
         if args.tiny:

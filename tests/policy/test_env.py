@@ -10,7 +10,7 @@ import pytest
 from blender_backflip.core import rates
 from blender_backflip.core.motion import load_deepmimic
 from policy.bodies import canonical_variant
-from policy.env import EnvConfig, ImitationEnv
+from policy.env import ADAPTIVE_SCALE_BOUNDS, ADAPTIVE_SCALE_RATE, EnvConfig, ImitationEnv
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +138,34 @@ def test_the_default_pool_leaves_bodies_free_to_refresh() -> None:
     free = random_bodies * (1 - 1 / cfg.num_variants) ** cfg.num_envs
     assert free >= 2 * cfg.variants_refreshed_per_reset_round, (
         f"with {cfg.num_envs} worlds on {cfg.num_variants} bodies only {free:.2f} are free per refresh round")
+
+
+def test_the_adaptive_body_kernel_moves_toward_one_over_the_running_squared_distance(env: ImitationEnv) -> None:
+    ids = np.arange(3)
+    env.place(ids, np.zeros(3, dtype=int), np.zeros(3, dtype=int), *_standing(env, np.zeros(3)))
+    env.cfg.adaptive_body_position_scale = True
+    try:
+        env.body_position_scale = np.array(300.0)
+        env._mean_squared_body_distance = np.array([0.01, 0.03, 5.0])  # the third world has just fallen
+        env._adapt_body_position_scale(np.array([False, False, True]))
+        expected = 1.0 / (1 / 300 + ADAPTIVE_SCALE_RATE * (0.02 - 1 / 300))  # the fallen world is left out
+        assert float(env.body_position_scale) == pytest.approx(expected)
+        for _ in range(5000):  # held there, it settles at 1 / 0.02
+            env._adapt_body_position_scale(np.array([False, False, True]))
+        assert float(env.body_position_scale) == pytest.approx(1 / 0.02, rel=1e-3)
+        env._mean_squared_body_distance = np.array([1.0, 1.0, 1.0])
+        for _ in range(5000):
+            env._adapt_body_position_scale(np.array([False, False, False]))
+        assert float(env.body_position_scale) == pytest.approx(ADAPTIVE_SCALE_BOUNDS[0])
+        env._mean_squared_body_distance = np.zeros(3)  # a perfect follower: sharpest bound, no division by zero
+        for _ in range(5000):
+            env._adapt_body_position_scale(np.array([False, False, False]))
+        assert float(env.body_position_scale) == pytest.approx(ADAPTIVE_SCALE_BOUNDS[1])
+    finally:
+        env.cfg.adaptive_body_position_scale = False
+        env.body_position_scale = np.array(env.cfg.body_position_scale)
+
+
+def test_without_the_adaptive_kernel_a_step_keeps_the_configured_sharpness(env: ImitationEnv) -> None:
+    env.step(np.zeros((3, env.num_actions)))
+    assert float(env.body_position_scale) == env.cfg.body_position_scale == 300.0

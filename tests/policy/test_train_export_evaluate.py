@@ -55,7 +55,7 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
 @pytest.mark.parametrize("flag", [["--learning-rate", "1e-4"], ["--num-envs", "64"], ["--hidden-dims", "64", "32"],
                                   ["--snapshot-every", "0.5"], ["--max-foot-depth", "0.018"],
                                   ["--reference-feet", "stance_and_landing"], ["--late-learning-rate", "8", "1e-4"],
-                                  ["--tiny"]])
+                                  ["--adaptive-body-kernel"], ["--tiny"]])
 def test_resume_refuses_a_flag_it_would_ignore(tmp_path: Path, tiny_run: Path, flag: list[str],
                                                capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "run"
@@ -275,6 +275,35 @@ def test_late_learning_rate_takes_over_after_its_samples(tmp_path: Path, clip_pa
     bad = tmp_path / "bad"
     assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--late-learning-rate", "8", "0"]) == 2
     assert "--late-learning-rate takes MILLION_SAMPLES" in capsys.readouterr().err and not bad.exists()
+
+
+def test_adaptive_body_kernel_is_logged_and_resumes_where_it_was(tmp_path: Path, clip_path: Path):
+    run = tmp_path / "adaptive"
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "3", "--quiet",
+                       "--adaptive-body-kernel"]) == 0
+    scales = [float(r["body_position_scale"]) for r in csv.DictReader(open(run / "log.csv"))]
+    assert len(set(scales)) == 3 and 300.0 not in scales  # it follows the policy from the first iteration
+    state = train.load_checkpoint(run / "checkpoint.pt")
+    assert state["config"]["env"]["adaptive_body_position_scale"] is True
+    assert state["body_position_scale"] == pytest.approx(scales[-1], abs=0.05)
+    trainer = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, run)
+    trainer.load(run / "checkpoint.pt")
+    assert float(trainer.env.body_position_scale) == state["body_position_scale"]
+
+
+def test_resume_upgrades_an_older_logs_header(tmp_path: Path, tiny_run: Path, clip_path: Path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    old_fields = [f for f in CSV_FIELDS if f != "body_position_scale"]
+    with open(run / "log.csv", "w", newline="") as handle:  # a log written before the column existed
+        writer = csv.DictWriter(handle, fieldnames=old_fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    train.train(TrainConfig(), run, clip_path, "cpu", resume=True, minutes=None, iterations=1, quiet=True)
+    upgraded = list(csv.DictReader(open(run / "log.csv")))
+    assert list(upgraded[0]) == CSV_FIELDS and [r["iteration"] for r in upgraded] == ["1", "2", "3"]
+    assert [r["body_position_scale"] for r in upgraded[:2]] == ["", ""] and float(upgraded[2]["body_position_scale"]) == 300.0
 
 
 def test_tracking_report_splits_the_evaluators_figure(exported: Path, capsys: pytest.CaptureFixture[str]):
