@@ -348,7 +348,6 @@ class ImitationEnv:
             "body_position": rewards.body_position_reward(body_pos, ref_body, self.body_position_scale),
         }
         reward = rewards.total_reward(terms, self.cfg.reward_weights)
-        self._mean_squared_body_distance = xp.mean(xp.sum((body_pos - ref_body) ** 2, axis=-1), axis=-1)
 
         lowest = self.probe.lowest(b.geom_xpos, b.geom_xmat)
         body_error = xp.vector_norm(body_pos - ref_body, axis=-1)
@@ -360,11 +359,12 @@ class ImitationEnv:
             terminated = terminated | (depth > self.cfg.max_foot_depth)
         return terms, reward, terminated, body_error
 
-    def _adapt_body_position_scale(self, terminated: Any) -> None:
-        """Move the sharpness toward 1 / (mean squared body distance of the worlds still going)."""
+    def _adapt_body_position_scale(self, body_error: Any, terminated: Any) -> None:
+        """Move the sharpness toward 1 / (mean squared body distance of the worlds still going); body_error (B,
+        bodies) as rewards_and_termination returns it."""
         xp = self.xp
-        alive = xp.astype(~terminated, self._mean_squared_body_distance.dtype)
-        distance = xp.nan_to_num(self._mean_squared_body_distance, nan=0.0, posinf=0.0)
+        alive = xp.astype(~terminated, body_error.dtype)
+        distance = xp.nan_to_num(xp.mean(body_error**2, axis=-1), nan=0.0, posinf=0.0)
         mean = xp.sum(distance * alive) / xp.maximum(xp.sum(alive), 1.0)
         low, high = ADAPTIVE_SCALE_BOUNDS
         current = 1.0 / self.body_position_scale
@@ -388,7 +388,7 @@ class ImitationEnv:
 
         terms, reward, terminated, body_error = self.rewards_and_termination(deepest_foot)
         if self.cfg.adaptive_body_position_scale:
-            self._adapt_body_position_scale(terminated)
+            self._adapt_body_position_scale(body_error, terminated)
         timed_out = (self.frame >= self.num_frames - 1) & ~terminated
         reward = xp.where(terminated, 0.0, reward)
         reward = xp.nan_to_num(reward)

@@ -140,26 +140,31 @@ def test_the_default_pool_leaves_bodies_free_to_refresh() -> None:
         f"with {cfg.num_envs} worlds on {cfg.num_variants} bodies only {free:.2f} are free per refresh round")
 
 
+def _body_error(env: ImitationEnv, mean_squared: list[float]) -> np.ndarray:
+    """Per-body distances (3, bodies) whose mean square in each world is `mean_squared`: every body equally off."""
+    return np.sqrt(np.array(mean_squared))[:, None] * np.ones((1, len(env.body_ids)))
+
+
 def test_the_adaptive_body_kernel_moves_toward_one_over_the_running_squared_distance(env: ImitationEnv) -> None:
     ids = np.arange(3)
     env.place(ids, np.zeros(3, dtype=int), np.zeros(3, dtype=int), *_standing(env, np.zeros(3)))
     env.cfg.adaptive_body_position_scale = True
     try:
         env.body_position_scale = np.array(300.0)
-        env._mean_squared_body_distance = np.array([0.01, 0.03, 5.0])  # the third world has just fallen
-        env._adapt_body_position_scale(np.array([False, False, True]))
+        error = _body_error(env, [0.01, 0.03, 5.0])  # the third world has just fallen
+        env._adapt_body_position_scale(error, np.array([False, False, True]))
         expected = 1.0 / (1 / 300 + ADAPTIVE_SCALE_RATE * (0.02 - 1 / 300))  # the fallen world is left out
         assert float(env.body_position_scale) == pytest.approx(expected)
         for _ in range(5000):  # held there, it settles at 1 / 0.02
-            env._adapt_body_position_scale(np.array([False, False, True]))
+            env._adapt_body_position_scale(error, np.array([False, False, True]))
         assert float(env.body_position_scale) == pytest.approx(1 / 0.02, rel=1e-3)
-        env._mean_squared_body_distance = np.array([1.0, 1.0, 1.0])
+        error = _body_error(env, [1.0, 1.0, 1.0])
         for _ in range(5000):
-            env._adapt_body_position_scale(np.array([False, False, False]))
+            env._adapt_body_position_scale(error, np.array([False, False, False]))
         assert float(env.body_position_scale) == pytest.approx(ADAPTIVE_SCALE_BOUNDS[0])
-        env._mean_squared_body_distance = np.zeros(3)  # a perfect follower: sharpest bound, no division by zero
+        error = _body_error(env, [0.0, 0.0, 0.0])  # a perfect follower: sharpest bound, no division by zero
         for _ in range(5000):
-            env._adapt_body_position_scale(np.array([False, False, False]))
+            env._adapt_body_position_scale(error, np.array([False, False, False]))
         assert float(env.body_position_scale) == pytest.approx(ADAPTIVE_SCALE_BOUNDS[1])
     finally:
         env.cfg.adaptive_body_position_scale = False
