@@ -338,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--late-learning-rate", type=float, nargs=2, metavar=("MILLION_SAMPLES", "RATE"),
                         help="a new run's Adam step size from this many samples on (e.g. 8 1e-4: a third of the "
                         "rate once landing holds)")
+    parser.add_argument("--init-std", type=float, metavar="STD",
+                        help="a new run's initial action noise, in action units (default from PPOConfig)")
+    parser.add_argument("--learning-epochs", type=int, metavar="N",
+                        help="a new run's PPO passes over each batch (default from PPOConfig)")
     parser.add_argument("--hidden-dims", type=int, nargs="+", metavar="N",
                         help="hidden layer sizes of a new run (default from PPOConfig); with --init-from, at least "
                         "the parent's: its networks are widened, keeping what they do")
@@ -355,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         device = pick_device(args.device)
         shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
-                   "--late-learning-rate": args.late_learning_rate,
+                   "--late-learning-rate": args.late_learning_rate, "--init-std": args.init_std,
+                   "--learning-epochs": args.learning_epochs,
                    "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
                    "--max-foot-depth": args.max_foot_depth, "--reference-feet": args.reference_feet,
                    "--adaptive-body-kernel": args.adaptive_body_kernel or None,
@@ -375,6 +380,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise BackflipError(f"--late-learning-rate takes MILLION_SAMPLES (0 or more) and RATE (above 0), "
                                     f"e.g. 8 1e-4; got {after:g} {rate:g}.")
             cfg.ppo.late_after_samples, cfg.ppo.late_learning_rate = int(after * 1e6), rate
+        if args.init_std is not None:
+            if not args.init_std > 0:
+                raise BackflipError(f"--init-std must be a noise level above 0, e.g. 0.25; got {args.init_std:g}.")
+            cfg.ppo.init_std = args.init_std
+        if args.learning_epochs is not None:
+            if not args.learning_epochs >= 1:
+                raise BackflipError(f"--learning-epochs must be 1 or more, e.g. 10; got {args.learning_epochs}.")
+            cfg.ppo.num_learning_epochs = args.learning_epochs
         if args.hidden_dims:
             cfg.ppo.hidden_dims = tuple(args.hidden_dims)
         if args.max_foot_depth is not None:

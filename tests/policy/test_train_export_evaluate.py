@@ -55,7 +55,8 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
 @pytest.mark.parametrize("flag", [["--learning-rate", "1e-4"], ["--num-envs", "64"], ["--hidden-dims", "64", "32"],
                                   ["--snapshot-every", "0.5"], ["--max-foot-depth", "0.018"],
                                   ["--reference-feet", "stance_and_landing"], ["--late-learning-rate", "8", "1e-4"],
-                                  ["--adaptive-body-kernel"], ["--tiny"]])
+                                  ["--adaptive-body-kernel"], ["--init-std", "0.25"],
+                                  ["--learning-epochs", "10"], ["--tiny"]])
 def test_resume_refuses_a_flag_it_would_ignore(tmp_path: Path, tiny_run: Path, flag: list[str],
                                                capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "run"
@@ -275,6 +276,26 @@ def test_late_learning_rate_takes_over_after_its_samples(tmp_path: Path, clip_pa
     bad = tmp_path / "bad"
     assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--late-learning-rate", "8", "0"]) == 2
     assert "--late-learning-rate takes MILLION_SAMPLES" in capsys.readouterr().err and not bad.exists()
+
+
+def test_init_std_and_learning_epochs_shape_a_new_run(tmp_path: Path, clip_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]):
+    run = tmp_path / "shaped"
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
+                       "--init-std", "0.25", "--learning-epochs", "2"]) == 0
+    state = train.load_checkpoint(run / "checkpoint.pt")
+    assert state["config"]["ppo"]["init_std"] == 0.25 and state["config"]["ppo"]["num_learning_epochs"] == 2
+    std = state["actor_state_dict"]["distribution.std_param"]
+    assert torch.all((std > 0.2) & (std < 0.3))  # one update away from 0.25, far from the default 0.5
+    logged = float(next(csv.DictReader(open(run / "log.csv")))["action_std"])
+    assert logged == pytest.approx(float(std.mean()), abs=1e-3)
+    assert train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, run).alg.num_learning_epochs == 2
+    for flag, bad_value, message in [("--init-std", "0", "--init-std must be a noise level above 0"),
+                                     ("--init-std", "-0.1", "--init-std must be a noise level above 0"),
+                                     ("--learning-epochs", "0", "--learning-epochs must be 1 or more")]:
+        bad = tmp_path / f"bad{flag}{bad_value}"
+        assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", flag, bad_value]) == 2
+        assert message in capsys.readouterr().err and not bad.exists()
 
 
 def test_adaptive_body_kernel_is_logged_and_resumes_where_it_was(tmp_path: Path, clip_path: Path):
