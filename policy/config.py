@@ -44,6 +44,8 @@ class PPOConfig:
     """Weight of the value loss."""
     max_grad_norm: float = 1.0
     """Gradient clipping."""
+    mirror_augmentation: bool = False
+    """Also learn from the left-right mirror image of every sample (policy/mirror_augmentation.py)."""
 
     def rsl_rl_cfg(self) -> dict:
         model = {
@@ -52,6 +54,11 @@ class PPOConfig:
             "activation": "elu",
             "obs_normalization": True,
         }
+        symmetry = None
+        if self.mirror_augmentation:
+            from .mirror_augmentation import augment
+
+            symmetry = {"use_data_augmentation": True, "use_mirror_loss": False, "data_augmentation_func": augment}
         return {
             "num_steps_per_env": self.num_steps_per_env,
             "save_interval": 10**9,
@@ -73,6 +80,7 @@ class PPOConfig:
                 "use_clipped_value_loss": False,
                 "schedule": self.schedule,
                 "desired_kl": self.desired_kl,
+                "symmetry_cfg": symmetry,
             },
             "multi_gpu": None,
         }

@@ -342,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a new run's initial action noise, in action units (default from PPOConfig)")
     parser.add_argument("--learning-epochs", type=int, metavar="N",
                         help="a new run's PPO passes over each batch (default from PPOConfig)")
+    parser.add_argument("--mirror", action="store_true",
+                        help="a new run also learns from the left-right mirror image of every sample "
+                        "(PPOConfig.mirror_augmentation)")
     parser.add_argument("--hidden-dims", type=int, nargs="+", metavar="N",
                         help="hidden layer sizes of a new run (default from PPOConfig); with --init-from, at least "
                         "the parent's: its networks are widened, keeping what they do")
@@ -360,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         device = pick_device(args.device)
         shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
                    "--late-learning-rate": args.late_learning_rate, "--init-std": args.init_std,
-                   "--learning-epochs": args.learning_epochs,
+                   "--learning-epochs": args.learning_epochs, "--mirror": args.mirror or None,
                    "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
                    "--max-foot-depth": args.max_foot_depth, "--reference-feet": args.reference_feet,
                    "--adaptive-body-kernel": args.adaptive_body_kernel or None,
@@ -388,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.learning_epochs >= 1:
                 raise BackflipError(f"--learning-epochs must be 1 or more, e.g. 10; got {args.learning_epochs}.")
             cfg.ppo.num_learning_epochs = args.learning_epochs
+        cfg.ppo.mirror_augmentation = args.mirror
         if args.hidden_dims:
             cfg.ppo.hidden_dims = tuple(args.hidden_dims)
         if args.max_foot_depth is not None:

@@ -10,12 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tensordict import TensorDict
 
 from blender_backflip.core.controller import Controller
 from blender_backflip.core.errors import BackflipError
+from blender_backflip.core.mirror import mirror_dofs, mirror_observation
 from blender_backflip.core.motion import load_deepmimic
 from blender_backflip.core.policy_file import load_policy, save_policy
-from policy import evaluate, export, rewards, tracking_report, train
+from blender_backflip.core.observation import NUM_ACTIONS, OBS_DIM
+from policy import evaluate, export, mirror_augmentation, rewards, tracking_report, train
 from policy.config import TrainConfig
 from policy.run_folder import CSV_FIELDS
 from tests.policy.conftest import tiny_config
@@ -56,7 +59,7 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
                                   ["--snapshot-every", "0.5"], ["--max-foot-depth", "0.018"],
                                   ["--reference-feet", "stance_and_landing"], ["--late-learning-rate", "8", "1e-4"],
                                   ["--adaptive-body-kernel"], ["--init-std", "0.25"],
-                                  ["--learning-epochs", "10"], ["--tiny"]])
+                                  ["--learning-epochs", "10"], ["--mirror"], ["--tiny"]])
 def test_resume_refuses_a_flag_it_would_ignore(tmp_path: Path, tiny_run: Path, flag: list[str],
                                                capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "run"
@@ -296,6 +299,40 @@ def test_init_std_and_learning_epochs_shape_a_new_run(tmp_path: Path, clip_path:
         bad = tmp_path / f"bad{flag}{bad_value}"
         assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", flag, bad_value]) == 2
         assert message in capsys.readouterr().err and not bad.exists()
+
+
+def test_mirror_run_learns_from_both_sides_and_resumes_with_it(tmp_path: Path, clip_path: Path):
+    run = tmp_path / "mirror"
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
+                       "--mirror"]) == 0
+    state = train.load_checkpoint(run / "checkpoint.pt")
+    assert state["config"]["ppo"]["mirror_augmentation"] is True
+    trainer = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, run)
+    trainer.load(run / "checkpoint.pt")
+    seen = []
+
+    def spy(env=None, obs=None, actions=None):
+        result = mirror_augmentation.augment(env, obs, actions)
+        seen.append((len(obs["policy"]), len(result[0]["policy"])) if obs is not None else None)
+        return result
+
+    trainer.alg.symmetry.data_augmentation_func = spy
+    trainer.iterate()
+    ppo = trainer.cfg.ppo
+    batch = trainer.env.num_envs * ppo.num_steps_per_env // ppo.num_mini_batches
+    # every mini-batch of every epoch is doubled for the update (the mirror loss's call is for logging only)
+    assert seen.count((batch, 2 * batch)) == ppo.num_learning_epochs * ppo.num_mini_batches
+    assert train.Trainer(tiny_config(), clip_path, tmp_path / "plain").alg.symmetry is None
+
+
+def test_mirror_augmentation_appends_the_cores_mirror_images():
+    rng = np.random.default_rng(0)
+    obs, actions = rng.normal(size=(5, OBS_DIM)), rng.normal(size=(5, NUM_ACTIONS))
+    td = TensorDict({"policy": torch.as_tensor(obs, dtype=torch.float32)}, batch_size=[5])
+    both_obs, both_actions = mirror_augmentation.augment(None, td, torch.as_tensor(actions, dtype=torch.float32))
+    np.testing.assert_allclose(both_obs["policy"].numpy(), np.concatenate([obs, mirror_observation(obs)]), atol=1e-6)
+    np.testing.assert_allclose(both_actions.numpy(), np.concatenate([actions, mirror_dofs(actions)]), atol=1e-6)
+    assert mirror_augmentation.augment(None, td, None)[1] is None
 
 
 def test_adaptive_body_kernel_is_logged_and_resumes_where_it_was(tmp_path: Path, clip_path: Path):

@@ -1,0 +1,44 @@
+"""Symmetry augmentation for rsl-rl's PPO: every mini-batch also holds the left-right mirror image of each
+sample (core.mirror), so one side's experience teaches the other (Mittal et al., ICRA 2024).
+
+rsl-rl repeats a sample's advantage and old log-probability for its mirror image, which holds while the
+policy treats both sides alike. The mirror image of a sample follows the mirrored reference, which the policy
+observes: the clip's two sides differ by 5 degrees per joint angle on average (up to 17 at the shoulders), so
+the images teach a neighbouring task, not the same one. The observation normalizer keeps learning from the
+real samples only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import torch
+from tensordict import TensorDict
+
+from blender_backflip.core.mirror import DOF_INDEX, DOF_SIGN, OBS_INDEX, OBS_SIGN
+
+
+@lru_cache(maxsize=None)
+def _maps(device: str) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.as_tensor(a, device=device) for a in (OBS_INDEX, OBS_SIGN, DOF_INDEX, DOF_SIGN))
+
+
+def _with_mirror(x: torch.Tensor, index: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
+    return torch.cat([x, x[..., index] * sign.to(x.dtype)])
+
+
+def augment(env: Any = None, obs: TensorDict | None = None, actions: torch.Tensor | None = None
+            ) -> tuple[TensorDict | None, torch.Tensor | None]:
+    """rsl-rl's data_augmentation_func: (observations, actions) followed by their mirror images (either may be
+    None). env is unused: the layouts come from the core."""
+    mirrored_obs = mirrored_actions = None
+    if obs is not None:
+        policy = obs["policy"]
+        obs_index, obs_sign, _, _ = _maps(str(policy.device))
+        both = _with_mirror(policy, obs_index, obs_sign)
+        mirrored_obs = TensorDict({"policy": both}, batch_size=[both.shape[0]], device=policy.device)
+    if actions is not None:
+        _, _, dof_index, dof_sign = _maps(str(actions.device))
+        mirrored_actions = _with_mirror(actions, dof_index, dof_sign)
+    return mirrored_obs, mirrored_actions
