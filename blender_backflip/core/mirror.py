@@ -23,14 +23,8 @@ def _other_side(name: str) -> str:
 
 
 def _dof_map() -> tuple[np.ndarray, np.ndarray]:
-    axis_of = {}
-    for joint in JOINTS:
-        if joint.is_ball:
-            axis_of.update({f"{joint.name}_{a}": a for a in joint.axes})
-        else:
-            axis_of[joint.name] = joint.axes
     index = np.array([DOF_NAMES.index(_other_side(name)) for name in DOF_NAMES])
-    sign = np.array([1.0 if axis_of[name] == "y" else -1.0 for name in DOF_NAMES])
+    sign = np.array([1.0 if axis == "y" else -1.0 for joint in JOINTS for axis in joint.axes])  # DOF order
     return index, sign
 
 
@@ -77,9 +71,16 @@ def mirror_observation(obs: np.ndarray) -> np.ndarray:
     return obs[..., OBS_INDEX] * OBS_SIGN
 
 
-def mirror_root(pos: np.ndarray, quat: np.ndarray, linvel: np.ndarray, angvel_local: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The mirror image of a free root: world position, orientation (w, x, y, z), world linear velocity and
-    local angular velocity (MuJoCo's free-joint conventions)."""
-    y, pseudo = np.array(_Y), np.array(_PSEUDO)
-    return pos * y, quat * np.array((1.0, *_PSEUDO)), linvel * y, angvel_local * pseudo
+def mirror_vector(v: np.ndarray) -> np.ndarray:
+    """(..., 3) world position or velocity of the mirror image."""
+    return v * np.array(_Y)
+
+
+def mirror_quat(q: np.ndarray) -> np.ndarray:
+    """(..., 4) orientation (w, x, y, z) of the mirror image."""
+    return q * np.array((1.0, *_PSEUDO))
+
+
+def mirror_angular_velocity(w: np.ndarray) -> np.ndarray:
+    """(..., 3) angular velocity (world or body frame) of the mirror image."""
+    return w * np.array(_PSEUDO)

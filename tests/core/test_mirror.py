@@ -10,7 +10,8 @@ import pytest
 from blender_backflip.core import rates
 from blender_backflip.core import rotations as rot
 from blender_backflip.core.character import Character
-from blender_backflip.core.mirror import mirror_dofs, mirror_observation, mirror_root
+from blender_backflip.core.mirror import (mirror_angular_velocity, mirror_dofs, mirror_observation, mirror_quat,
+                                          mirror_vector)
 from blender_backflip.core.observation import OBS_DIM, RefTarget, observe
 from blender_backflip.core.skeleton import DOF_NAMES, NUM_DOFS
 
@@ -42,7 +43,8 @@ def _state(character: Character, rng: np.random.Generator, height: float) -> tup
 
 def _mirror_state(character: Character, qpos: np.ndarray, qvel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     qpos_m, qvel_m = qpos.copy(), qvel.copy()
-    qpos_m[0:3], qpos_m[3:7], qvel_m[0:3], qvel_m[3:6] = mirror_root(qpos[0:3], qpos[3:7], qvel[0:3], qvel[3:6])
+    qpos_m[0:3], qpos_m[3:7] = mirror_vector(qpos[0:3]), mirror_quat(qpos[3:7])
+    qvel_m[0:3], qvel_m[3:6] = mirror_vector(qvel[0:3]), mirror_angular_velocity(qvel[3:6])  # MuJoCo: world, local
     qpos_m[character.dof_qpos] = mirror_dofs(qpos[character.dof_qpos])
     qvel_m[character.dof_qvel] = mirror_dofs(qvel[character.dof_qvel])
     return qpos_m, qvel_m
@@ -76,8 +78,7 @@ def test_a_mirrored_state_evolves_into_the_mirror_image(canonical_character: Cha
     ref_pos, ref_quat = np.array([[0.2, 0.1, 1.0]]), rot.quat_normalize(np.array([[0.9, 0.1, -0.3, 0.2]]))
     ref_dofs = rng.uniform(-1.0, 1.0, (1, NUM_DOFS))
     ref = RefTarget(ref_pos, ref_pos + 0.05, ref_quat, ref_dofs)
-    m_pos, m_quat, _, _ = mirror_root(ref_pos, ref_quat, ref_pos, ref_pos)
-    m_next, _, _, _ = mirror_root(ref_pos + 0.05, ref_quat, ref_pos, ref_pos)
-    mirrored_ref = RefTarget(m_pos, m_next, m_quat, mirror_dofs(ref_dofs))
+    mirrored_ref = RefTarget(mirror_vector(ref_pos), mirror_vector(ref_pos + 0.05), mirror_quat(ref_quat),
+                             mirror_dofs(ref_dofs))
     np.testing.assert_allclose(_observe(character, qpos_b, qvel_b, mirrored_ref),
                                mirror_observation(_observe(character, qpos_a, qvel_a, ref)), atol=1e-5)
