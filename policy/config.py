@@ -16,9 +16,10 @@ class PPOConfig:
     """Initial action noise (in action units; one unit moves a PD target by ACTION_SCALE radians)."""
     learning_rate: float = 3e-4
     """Adam step size."""
-    late_learning_rate: float | None = None
+    late_learning_rate: float | None = 1e-4
     """Adam step size from late_after_samples on (None: learning_rate throughout). The lineage's tracking came
-    down fastest when the rate was cut to a third once landing held (flip13: 0.5 cm within 3.5M samples)."""
+    down fastest when the rate was cut to a third once landing held (flip13: 0.5 cm within 3.5M samples).
+    None until scratch8."""
     late_after_samples: int = 8_000_000
     """Samples after which late_learning_rate applies."""
     schedule: str = "fixed"
@@ -32,8 +33,9 @@ class PPOConfig:
     """GAE lambda."""
     num_steps_per_env: int = 32
     """Control steps collected per environment per iteration (num_envs * this = samples per iteration)."""
-    num_learning_epochs: int = 5
-    """Passes over each batch."""
+    num_learning_epochs: int = 10
+    """Passes over each batch. 5 until scratch8; 10 took scratch5 to 5.72 / 6.52 cm in 90 min where scratch2
+    (5 epochs, otherwise the same) stood at 7.07 / 7.43."""
     num_mini_batches: int = 4
     """Mini-batches per epoch."""
     clip_param: float = 0.2
@@ -44,8 +46,9 @@ class PPOConfig:
     """Weight of the value loss."""
     max_grad_norm: float = 1.0
     """Gradient clipping."""
-    mirror_augmentation: bool = False
-    """Also learn from the left-right mirror image of every sample (policy/mirror_augmentation.py)."""
+    mirror_augmentation: bool = True
+    """Also learn from the left-right mirror image of every sample (policy/mirror_augmentation.py). Off until
+    scratch8; scratch6 (on) against scratch5 (off): 4.82 / 5.59 cm at 14.0M samples against 5.79 / 6.56 at 13.0M."""
 
     def rsl_rl_cfg(self) -> dict:
         model = {
@@ -108,9 +111,12 @@ class TrainConfig:
     def from_dict(d: dict) -> "TrainConfig":
         ppo = dict(d["ppo"])
         ppo["hidden_dims"] = tuple(ppo["hidden_dims"])
-        # Checkpoints from before a field existed trained as its old value: the clip as is, flip10's weights,
-        # the body-position kernel of then, the feet as captured.
+        # Checkpoints from before a field existed, or before its default changed while it was not yet stored,
+        # trained as its old value: the clip as is, flip10's weights, the body-position kernel of then, the feet as
+        # captured, no foot-depth end, a fixed kernel, one learning rate, no mirror images.
         env = {"reference_flight": "clip", "reference_feet": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10),
-               "body_position_scale": 100.0, **d["env"]}
+               "body_position_scale": 100.0, "max_foot_depth": None, "adaptive_body_position_scale": False,
+               **d["env"]}
+        ppo = {"late_learning_rate": None, "mirror_augmentation": False, **ppo}
         rest = {k: v for k, v in d.items() if k not in ("env", "ppo")}
         return TrainConfig(env=EnvConfig(**env), ppo=PPOConfig(**ppo), **rest)

@@ -317,6 +317,74 @@ def _train_loop(trainer: Trainer, iterations: int | None, minutes: float | None,
     return False
 
 
+def _refuse_new_run_flags_on_resume(args: argparse.Namespace) -> None:
+    shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
+               "--late-learning-rate": args.late_learning_rate, "--init-std": args.init_std,
+               "--learning-epochs": args.learning_epochs, "--mini-batches": args.mini_batches,
+               _switch("--mirror", args.mirror): args.mirror,
+               "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
+               "--max-foot-depth": args.max_foot_depth, "--reference-feet": args.reference_feet,
+               _switch("--adaptive-body-kernel", args.adaptive_body_kernel): args.adaptive_body_kernel,
+               "--tiny": args.tiny or None}
+    given = [flag for flag, value in shaping.items() if value is not None]
+    if args.resume and given:
+        raise BackflipError(f"--resume continues with the configuration in OUT's checkpoint, so {', '.join(given)} "
+                            "would be ignored; drop it, or start a new run from the checkpoint with --init-from.")
+
+
+def new_run_config(args: argparse.Namespace) -> TrainConfig:
+    """The configuration of a new run: PPOConfig's and EnvConfig's defaults, changed by the flags given."""
+    cfg = TrainConfig(seed=args.seed)
+    if args.num_envs:
+        cfg.env.num_envs = args.num_envs
+    if args.learning_rate is not None:
+        # a rate asked for holds throughout: a run --init-from a parent past late_after_samples would otherwise
+        # switch to the default late rate at once
+        cfg.ppo.learning_rate, cfg.ppo.late_learning_rate = args.learning_rate, None
+    if args.late_learning_rate is not None:
+        after, rate = args.late_learning_rate
+        if not (after >= 0 and rate > 0):
+            raise BackflipError(f"--late-learning-rate takes MILLION_SAMPLES (0 or more) and RATE (above 0), "
+                                f"e.g. 8 1e-4; got {after:g} {rate:g}.")
+        cfg.ppo.late_after_samples, cfg.ppo.late_learning_rate = int(after * 1e6), rate
+    if args.init_std is not None:
+        if not args.init_std > 0:
+            raise BackflipError(f"--init-std must be a noise level above 0, e.g. 0.25; got {args.init_std:g}.")
+        cfg.ppo.init_std = args.init_std
+    if args.learning_epochs is not None:
+        if not args.learning_epochs >= 1:
+            raise BackflipError(f"--learning-epochs must be 1 or more, e.g. 10; got {args.learning_epochs}.")
+        cfg.ppo.num_learning_epochs = args.learning_epochs
+    if args.mini_batches is not None:
+        if not args.mini_batches >= 1:
+            raise BackflipError(f"--mini-batches must be 1 or more, e.g. 4; got {args.mini_batches}.")
+        cfg.ppo.num_mini_batches = args.mini_batches
+    if args.mirror is not None:
+        cfg.ppo.mirror_augmentation = args.mirror
+    if args.hidden_dims:
+        cfg.ppo.hidden_dims = tuple(args.hidden_dims)
+    if args.max_foot_depth is not None:
+        if not args.max_foot_depth >= 0:
+            raise BackflipError(f"--max-foot-depth must be a depth in metres above 0, e.g. 0.016 (or 0: no "
+                                f"limit); got {args.max_foot_depth}.")
+        cfg.env.max_foot_depth = args.max_foot_depth or None
+    if args.reference_feet:
+        cfg.env.reference_feet = args.reference_feet
+    if args.adaptive_body_kernel is not None:
+        cfg.env.adaptive_body_position_scale = args.adaptive_body_kernel
+    if args.snapshot_every:
+        cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)
+    if args.tiny:
+        cfg.env.num_envs, cfg.env.num_variants = 16, 4
+        cfg.ppo.hidden_dims, cfg.ppo.num_steps_per_env = (32, 32), 8
+    return cfg
+
+
+def _switch(flag: str, value: bool | None) -> str:
+    """The spelling of an on/off flag as given: --flag or --no-flag."""
+    return flag if value is not False else "--no-" + flag[2:]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policy.train", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -334,79 +402,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot-every", type=float, metavar="MILLION_SAMPLES",
                         help="keep a numbered snapshot this often (default 2; finer early on to choose takes)")
     parser.add_argument("--learning-rate", type=float, help="Adam step size of a new run (default from PPOConfig; "
-                        "lower to settle a run continued with --init-from)")
+                        "lower to settle a run continued with --init-from); held throughout unless "
+                        "--late-learning-rate is given too")
     parser.add_argument("--late-learning-rate", type=float, nargs=2, metavar=("MILLION_SAMPLES", "RATE"),
-                        help="a new run's Adam step size from this many samples on (e.g. 8 1e-4: a third of the "
-                        "rate once landing holds)")
+                        help="a new run's Adam step size from this many samples on (default 8 1e-4: a third of "
+                        "the rate once landing holds; PPOConfig.late_learning_rate)")
     parser.add_argument("--init-std", type=float, metavar="STD",
                         help="a new run's initial action noise, in action units (default from PPOConfig)")
     parser.add_argument("--learning-epochs", type=int, metavar="N",
                         help="a new run's PPO passes over each batch (default from PPOConfig)")
-    parser.add_argument("--mirror", action="store_true",
-                        help="a new run also learns from the left-right mirror image of every sample "
-                        "(PPOConfig.mirror_augmentation)")
+    parser.add_argument("--mini-batches", type=int, metavar="N",
+                        help="a new run's gradient steps per PPO pass: the batch split in N (default from PPOConfig)")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction,
+                        help="whether a new run also learns from the left-right mirror image of every sample "
+                        "(default: it does; PPOConfig.mirror_augmentation)")
     parser.add_argument("--hidden-dims", type=int, nargs="+", metavar="N",
                         help="hidden layer sizes of a new run (default from PPOConfig); with --init-from, at least "
                         "the parent's: its networks are widened, keeping what they do")
     parser.add_argument("--max-foot-depth", type=float, metavar="METRES",
                         help="a new run ends episodes where a foot sinks deeper than this into the floor "
-                        "(EnvConfig.max_foot_depth; default: never)")
+                        "(EnvConfig.max_foot_depth; default 0.016; 0: no limit)")
     parser.add_argument("--reference-feet", choices=FEET_MODES,
                         help="feet of a new run's reference (EnvConfig.reference_feet; core.planted_feet)")
-    parser.add_argument("--adaptive-body-kernel", action="store_true",
-                        help="a new run's body-position sharpness follows its own tracking error "
-                        "(EnvConfig.adaptive_body_position_scale)")
+    parser.add_argument("--adaptive-body-kernel", action=argparse.BooleanOptionalAction,
+                        help="whether a new run's body-position sharpness follows its own tracking error (default: "
+                        "it does; EnvConfig.adaptive_body_position_scale) or stays at body_position_scale")
     parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
         device = pick_device(args.device)
-        shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
-                   "--late-learning-rate": args.late_learning_rate, "--init-std": args.init_std,
-                   "--learning-epochs": args.learning_epochs, "--mirror": args.mirror or None,
-                   "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
-                   "--max-foot-depth": args.max_foot_depth, "--reference-feet": args.reference_feet,
-                   "--adaptive-body-kernel": args.adaptive_body_kernel or None,
-                   "--tiny": args.tiny or None}
-        given = [flag for flag, value in shaping.items() if value is not None]
-        if args.resume and given:
-            raise BackflipError(f"--resume continues with the configuration in OUT's checkpoint, so {', '.join(given)} "
-                                "would be ignored; drop it, or start a new run from the checkpoint with --init-from.")
-        cfg = TrainConfig(seed=args.seed)
-        if args.num_envs:
-            cfg.env.num_envs = args.num_envs
-        if args.learning_rate is not None:
-            cfg.ppo.learning_rate = args.learning_rate
-        if args.late_learning_rate is not None:
-            after, rate = args.late_learning_rate
-            if not (after >= 0 and rate > 0):
-                raise BackflipError(f"--late-learning-rate takes MILLION_SAMPLES (0 or more) and RATE (above 0), "
-                                    f"e.g. 8 1e-4; got {after:g} {rate:g}.")
-            cfg.ppo.late_after_samples, cfg.ppo.late_learning_rate = int(after * 1e6), rate
-        if args.init_std is not None:
-            if not args.init_std > 0:
-                raise BackflipError(f"--init-std must be a noise level above 0, e.g. 0.25; got {args.init_std:g}.")
-            cfg.ppo.init_std = args.init_std
-        if args.learning_epochs is not None:
-            if not args.learning_epochs >= 1:
-                raise BackflipError(f"--learning-epochs must be 1 or more, e.g. 10; got {args.learning_epochs}.")
-            cfg.ppo.num_learning_epochs = args.learning_epochs
-        cfg.ppo.mirror_augmentation = args.mirror
-        if args.hidden_dims:
-            cfg.ppo.hidden_dims = tuple(args.hidden_dims)
-        if args.max_foot_depth is not None:
-            if not args.max_foot_depth > 0:
-                raise BackflipError(f"--max-foot-depth must be a depth in metres above 0, e.g. 0.018; got "
-                                    f"{args.max_foot_depth}.")
-            cfg.env.max_foot_depth = args.max_foot_depth
-        if args.reference_feet:
-            cfg.env.reference_feet = args.reference_feet
-        cfg.env.adaptive_body_position_scale = args.adaptive_body_kernel
-        if args.snapshot_every:
-            cfg.snapshot_every_samples = int(args.snapshot_every * 1e6)
-        if args.tiny:
-            cfg.env.num_envs, cfg.env.num_variants = 16, 4
-            cfg.ppo.hidden_dims, cfg.ppo.num_steps_per_env = (32, 32), 8
+        _refuse_new_run_flags_on_resume(args)
+        cfg = new_run_config(args)
         dist = from_environment(device)  # torchrun: one process per GPU (or CPU process over gloo)
         try:
             train(cfg, args.out, args.clip, device, args.resume, args.minutes, args.iterations,

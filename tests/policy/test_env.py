@@ -16,8 +16,9 @@ from policy.env import ADAPTIVE_SCALE_BOUNDS, ADAPTIVE_SCALE_RATE, EnvConfig, Im
 @pytest.fixture(scope="module")
 def env(clip_path: Path) -> ImitationEnv:
     variants = [canonical_variant(np.random.default_rng(0))]
-    return ImitationEnv(load_deepmimic(clip_path), EnvConfig(num_envs=3, num_variants=1, nthread=1), seed=0,
-                        variants=variants)
+    # no foot-depth end and a fixed kernel: the tests that check those switch them on themselves
+    cfg = EnvConfig(num_envs=3, num_variants=1, nthread=1, max_foot_depth=None, adaptive_body_position_scale=False)
+    return ImitationEnv(load_deepmimic(clip_path), cfg, seed=0, variants=variants)
 
 
 def _standing(env: ImitationEnv, sink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +43,7 @@ def test_a_foot_sunk_past_the_limit_ends_the_episode(env: ImitationEnv) -> None:
     try:
         _, _, terminated, _ = env.rewards_and_termination()
         assert terminated.tolist() == [False, False, True]
-        env.cfg.max_foot_depth = None  # the default: no such end
+        env.cfg.max_foot_depth = None  # no limit: no such end
         _, _, terminated, _ = env.rewards_and_termination()
         assert terminated.tolist() == [False, False, False]
     finally:

@@ -59,7 +59,8 @@ def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: P
                                   ["--snapshot-every", "0.5"], ["--max-foot-depth", "0.018"],
                                   ["--reference-feet", "stance_and_landing"], ["--late-learning-rate", "8", "1e-4"],
                                   ["--adaptive-body-kernel"], ["--init-std", "0.25"],
-                                  ["--learning-epochs", "10"], ["--mirror"], ["--tiny"]])
+                                  ["--learning-epochs", "10"], ["--mini-batches", "8"], ["--mirror"], ["--no-mirror"],
+                                  ["--no-adaptive-body-kernel"], ["--tiny"]])
 def test_resume_refuses_a_flag_it_would_ignore(tmp_path: Path, tiny_run: Path, flag: list[str],
                                                capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "run"
@@ -256,6 +257,10 @@ def test_foot_depth_limit_and_reference_feet_from_the_command_line(tmp_path: Pat
     assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--max-foot-depth", "-2"]) == 2
     err = capsys.readouterr().err
     assert "--max-foot-depth must be a depth in metres above 0" in err and not bad.exists()
+    unlimited = tmp_path / "unlimited"
+    assert train.main(["--out", str(unlimited), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
+                       "--max-foot-depth", "0"]) == 0
+    assert train.load_checkpoint(unlimited / "checkpoint.pt")["config"]["env"]["max_foot_depth"] is None
 
 
 def test_init_from_trains_at_the_new_runs_learning_rate(tiny_run: Path, clip_path: Path, tmp_path: Path):
@@ -265,6 +270,18 @@ def test_init_from_trains_at_the_new_runs_learning_rate(tiny_run: Path, clip_pat
                         quiet=True, init_from=tiny_run / "checkpoint.pt")
     assert [g["lr"] for g in child.alg.optimizer.param_groups] == [1e-4]
     assert torch.load(tmp_path / "child" / "checkpoint.pt", weights_only=False)["config"]["ppo"]["learning_rate"] == 1e-4
+
+
+def test_a_learning_rate_asked_for_holds_past_the_default_late_switch(tiny_run: Path, clip_path: Path,
+                                                                      tmp_path: Path):
+    parent = train.load_checkpoint(tiny_run / "checkpoint.pt")
+    parent["samples"] = 9_000_000  # past PPOConfig.late_after_samples
+    train.save_checkpoint(parent, tmp_path / "parent.pt")
+    run = tmp_path / "settle"
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "2", "--quiet",
+                       "--init-from", str(tmp_path / "parent.pt"), "--learning-rate", "5e-5"]) == 0
+    assert [float(r["learning_rate"]) for r in csv.DictReader(open(run / "log.csv"))] == [5e-5, 5e-5]
+    assert train.load_checkpoint(run / "checkpoint.pt")["config"]["ppo"]["late_learning_rate"] is None
 
 
 def test_late_learning_rate_takes_over_after_its_samples(tmp_path: Path, clip_path: Path,
@@ -281,21 +298,24 @@ def test_late_learning_rate_takes_over_after_its_samples(tmp_path: Path, clip_pa
     assert "--late-learning-rate takes MILLION_SAMPLES" in capsys.readouterr().err and not bad.exists()
 
 
-def test_init_std_and_learning_epochs_shape_a_new_run(tmp_path: Path, clip_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]):
+def test_init_std_learning_epochs_and_mini_batches_shape_a_new_run(tmp_path: Path, clip_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "shaped"
     assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--init-std", "0.25", "--learning-epochs", "2"]) == 0
+                       "--init-std", "0.25", "--learning-epochs", "2", "--mini-batches", "8"]) == 0
     state = train.load_checkpoint(run / "checkpoint.pt")
-    assert state["config"]["ppo"]["init_std"] == 0.25 and state["config"]["ppo"]["num_learning_epochs"] == 2
+    ppo = state["config"]["ppo"]
+    assert (ppo["init_std"], ppo["num_learning_epochs"], ppo["num_mini_batches"]) == (0.25, 2, 8)
     std = state["actor_state_dict"]["distribution.std_param"]
     assert torch.all((std > 0.2) & (std < 0.3))  # one update away from 0.25, far from the default 0.5
     logged = float(next(csv.DictReader(open(run / "log.csv")))["action_std"])
     assert logged == pytest.approx(float(std.mean()), abs=1e-3)
-    assert train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, run).alg.num_learning_epochs == 2
+    learner = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, run).alg
+    assert (learner.num_learning_epochs, learner.num_mini_batches) == (2, 8)
     for flag, bad_value, message in [("--init-std", "0", "--init-std must be a noise level above 0"),
                                      ("--init-std", "-0.1", "--init-std must be a noise level above 0"),
-                                     ("--learning-epochs", "0", "--learning-epochs must be 1 or more")]:
+                                     ("--learning-epochs", "0", "--learning-epochs must be 1 or more"),
+                                     ("--mini-batches", "0", "--mini-batches must be 1 or more")]:
         bad = tmp_path / f"bad{flag}{bad_value}"
         assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", flag, bad_value]) == 2
         assert message in capsys.readouterr().err and not bad.exists()
@@ -322,7 +342,12 @@ def test_mirror_run_learns_from_both_sides_and_resumes_with_it(tmp_path: Path, c
     batch = trainer.env.num_envs * ppo.num_steps_per_env // ppo.num_mini_batches
     # every mini-batch of every epoch is doubled for the update (the mirror loss's call is for logging only)
     assert seen.count((batch, 2 * batch)) == ppo.num_learning_epochs * ppo.num_mini_batches
-    assert train.Trainer(tiny_config(), clip_path, tmp_path / "plain").alg.symmetry is None
+    plain = tmp_path / "plain"
+    assert train.main(["--out", str(plain), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
+                       "--no-mirror"]) == 0
+    config = TrainConfig.from_dict(train.load_checkpoint(plain / "checkpoint.pt")["config"])
+    assert config.ppo.mirror_augmentation is False
+    assert train.Trainer(config, clip_path, tmp_path / "plain_again").alg.symmetry is None
 
 
 def test_mirror_augmentation_appends_the_cores_mirror_images():
@@ -349,6 +374,30 @@ def test_adaptive_body_kernel_is_logged_and_resumes_where_it_was(tmp_path: Path,
     assert float(trainer.env.body_position_scale) == state["body_position_scale"]
 
 
+def test_a_fixed_kernel_run_keeps_its_sharpness(tmp_path: Path, clip_path: Path):
+    run = tmp_path / "fixed"
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "2", "--quiet",
+                       "--no-adaptive-body-kernel"]) == 0
+    assert [float(r["body_position_scale"]) for r in csv.DictReader(open(run / "log.csv"))] == [300.0, 300.0]
+    assert train.load_checkpoint(run / "checkpoint.pt")["config"]["env"]["adaptive_body_position_scale"] is False
+
+
+def test_a_new_run_trains_with_the_measured_recipe_and_old_checkpoints_keep_theirs(tmp_path: Path, clip_path: Path):
+    run = tmp_path / "plain_flags"
+    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet"]) == 0
+    d = train.load_checkpoint(run / "checkpoint.pt")["config"]
+    recipe = {"mirror_augmentation": True, "num_learning_epochs": 10, "late_learning_rate": 1e-4,
+              "late_after_samples": 8_000_000}
+    assert {k: d["ppo"][k] for k in recipe} == recipe  # scratch6's command, flags as defaults
+    assert d["env"]["max_foot_depth"] == 0.016 and d["env"]["adaptive_body_position_scale"] is True
+    for part, key in [("ppo", "mirror_augmentation"), ("ppo", "late_learning_rate"), ("env", "max_foot_depth"),
+                      ("env", "adaptive_body_position_scale")]:
+        del d[part][key]  # a checkpoint from before the field was stored trained without it
+    old = TrainConfig.from_dict(d)
+    assert (old.ppo.mirror_augmentation, old.ppo.late_learning_rate) == (False, None)
+    assert (old.env.max_foot_depth, old.env.adaptive_body_position_scale) == (None, False)
+
+
 def test_resume_upgrades_an_older_logs_header(tmp_path: Path, tiny_run: Path, clip_path: Path):
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
@@ -361,7 +410,9 @@ def test_resume_upgrades_an_older_logs_header(tmp_path: Path, tiny_run: Path, cl
     train.train(TrainConfig(), run, clip_path, "cpu", resume=True, minutes=None, iterations=1, quiet=True)
     upgraded = list(csv.DictReader(open(run / "log.csv")))
     assert list(upgraded[0]) == CSV_FIELDS and [r["iteration"] for r in upgraded] == ["1", "2", "3"]
-    assert [r["body_position_scale"] for r in upgraded[:2]] == ["", ""] and float(upgraded[2]["body_position_scale"]) == 300.0
+    resumed = train.load_checkpoint(run / "checkpoint.pt")["body_position_scale"]
+    assert [r["body_position_scale"] for r in upgraded[:2]] == ["", ""]
+    assert float(upgraded[2]["body_position_scale"]) == round(resumed, 1)
 
 
 def test_tracking_report_splits_the_evaluators_figure(exported: Path, capsys: pytest.CaptureFixture[str]):
