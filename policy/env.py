@@ -91,9 +91,9 @@ class EnvConfig:
     """After the clip, hold the final pose where the character was when the clip ended, not where the clip
     ended: a landing 20 cm off the clip's spot is still a landing, and pulling the body there topples it."""
     max_foot_depth: float | None = 0.016
-    """Terminate when a foot sinks this far (m) into the floor (None: never; None until scratch8), checked at the evaluator's record
-    rate (rates.RECORD_HZ), between the physics substeps of a control step: checked at the control rate alone
-    it mostly missed a landing's few-ms peak (tried at 0.018 on the 0.005 s floor)."""
+    """Terminate when a foot sinks this far (m) into the floor (None: never; None until scratch8), checked at
+    the evaluator's record rate (rates.RECORD_HZ), between the physics substeps of a control step: checked at
+    the control rate alone it mostly missed a landing's few-ms peak (tried at 0.018 on the 0.005 s floor)."""
     push_probability: float = 0.0
     """Chance per control step of a random push on the pelvis (robustness option)."""
     push_force: float = 150.0
@@ -111,10 +111,10 @@ class EnvConfig:
     body_position_scale: float = 300.0
     """Sharpness of the world body-position term: exp(-scale * mean squared distance). 100 until flip16."""
     adaptive_body_position_scale: bool = True
-    """(False until scratch8.) Let the body-position sharpness follow the policy (the idea of PBHC's adaptive tracking sigma): scale =
-    1 / (running mean of the mean squared body distance), within ADAPTIVE_SCALE_BOUNDS. exp(-s e) is steepest at
-    e = 1/s, so the term pays for progress at every stage; a fixed 300 scores ~0 while a young policy is 15 cm
-    off. Starts at body_position_scale."""
+    """Let the body-position sharpness follow the policy (the idea of PBHC's adaptive tracking sigma; False
+    until scratch8): scale = 1 / (running mean of the mean squared body distance), within
+    ADAPTIVE_SCALE_BOUNDS. exp(-s e) is steepest at e = 1/s, so the term pays for progress at every stage; a
+    fixed 300 scores ~0 while a young policy is 15 cm off. Starts at body_position_scale."""
     nthread: int = 0
     """MuJoCo threads of the CPU batch backend; 0 = all cores."""
 

@@ -302,16 +302,16 @@ def test_init_std_learning_epochs_and_mini_batches_shape_a_new_run(tmp_path: Pat
                                                                    capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "shaped"
     assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--init-std", "0.25", "--learning-epochs", "2", "--mini-batches", "8"]) == 0
+                       "--init-std", "0.25", "--learning-epochs", "2", "--mini-batches", "2"]) == 0
     state = train.load_checkpoint(run / "checkpoint.pt")
     ppo = state["config"]["ppo"]
-    assert (ppo["init_std"], ppo["num_learning_epochs"], ppo["num_mini_batches"]) == (0.25, 2, 8)
+    assert (ppo["init_std"], ppo["num_learning_epochs"], ppo["num_mini_batches"]) == (0.25, 2, 2)
     std = state["actor_state_dict"]["distribution.std_param"]
     assert torch.all((std > 0.2) & (std < 0.3))  # one update away from 0.25, far from the default 0.5
     logged = float(next(csv.DictReader(open(run / "log.csv")))["action_std"])
     assert logged == pytest.approx(float(std.mean()), abs=1e-3)
     learner = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, run).alg
-    assert (learner.num_learning_epochs, learner.num_mini_batches) == (2, 8)
+    assert (learner.num_learning_epochs, learner.num_mini_batches) == (2, 2)
     for flag, bad_value, message in [("--init-std", "0", "--init-std must be a noise level above 0"),
                                      ("--init-std", "-0.1", "--init-std must be a noise level above 0"),
                                      ("--learning-epochs", "0", "--learning-epochs must be 1 or more"),
@@ -386,9 +386,9 @@ def test_a_new_run_trains_with_the_measured_recipe_and_old_checkpoints_keep_thei
     run = tmp_path / "plain_flags"
     assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet"]) == 0
     d = train.load_checkpoint(run / "checkpoint.pt")["config"]
-    recipe = {"mirror_augmentation": True, "num_learning_epochs": 10, "late_learning_rate": 1e-4,
-              "late_after_samples": 8_000_000}
-    assert {k: d["ppo"][k] for k in recipe} == recipe  # scratch6's command, flags as defaults
+    recipe = {"mirror_augmentation": True, "num_learning_epochs": 10, "num_mini_batches": 8,
+              "late_learning_rate": 1e-4, "late_after_samples": 8_000_000}
+    assert {k: d["ppo"][k] for k in recipe} == recipe  # scratch9's command, flags as defaults
     assert d["env"]["max_foot_depth"] == 0.016 and d["env"]["adaptive_body_position_scale"] is True
     for part, key in [("ppo", "mirror_augmentation"), ("ppo", "late_learning_rate"), ("env", "max_foot_depth"),
                       ("env", "adaptive_body_position_scale")]:
