@@ -51,6 +51,9 @@ class PPOConfig:
     mirror_augmentation: bool = True
     """Also learn from the left-right mirror image of every sample (policy/mirror_augmentation.py). Off until
     scratch8; scratch6 (on) against scratch5 (off): 4.82 / 5.59 cm at 14.0M samples against 5.79 / 6.56 at 13.0M."""
+    privileged_critic: bool = False
+    """Also show the critic each body's offset from its reference (ImitationEnv.privileged_observations), what
+    the rewards are made of; the actor, and so the exported policy, sees only the core's observation."""
 
     def rsl_rl_cfg(self) -> dict:
         model = {
@@ -67,7 +70,8 @@ class PPOConfig:
         return {
             "num_steps_per_env": self.num_steps_per_env,
             "save_interval": 10**9,
-            "obs_groups": {"actor": ["policy"], "critic": ["policy"]},
+            "obs_groups": {"actor": ["policy"],
+                           "critic": ["policy", "privileged"] if self.privileged_critic else ["policy"]},
             "actor": {**model, "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": self.init_std,
                                                     "std_type": "scalar"}},
             "critic": dict(model),
@@ -119,6 +123,6 @@ class TrainConfig:
         env = {"reference_flight": "clip", "reference_feet": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10),
                "body_position_scale": 100.0, "max_foot_depth": None, "adaptive_body_position_scale": False,
                **d["env"]}
-        ppo = {"late_learning_rate": None, "mirror_augmentation": False, **ppo}
+        ppo = {"late_learning_rate": None, "mirror_augmentation": False, "privileged_critic": False, **ppo}
         rest = {k: v for k, v in d.items() if k not in ("env", "ppo")}
         return TrainConfig(env=EnvConfig(**env), ppo=PPOConfig(**ppo), **rest)

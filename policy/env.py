@@ -317,6 +317,25 @@ class ImitationEnv:
             deepest = depth if deepest is None else self.xp.maximum(deepest, depth)
         return deepest
 
+    def _reference_root_and_bodies(self) -> tuple[Any, Any]:
+        """The reference root (B, 3) and body positions (B, bodies, 3) at each world's frame, moved where the
+        character landed during the hold (hold_where_landed)."""
+        xp, v, f = self.xp, self.variant, self.frame
+        ref_root, ref_body = self.ref_root_pos[v, f], self.ref_body_pos[v, f]
+        if not self.cfg.hold_where_landed:
+            return ref_root, ref_body
+        shift = self.hold_shift * xp.astype(f >= self.clip_frames, ref_root.dtype)[:, None]
+        shift = xp.concat([shift, 0.0 * shift[:, :1]], axis=-1)
+        return ref_root + shift, ref_body + shift[:, None, :]
+
+    def privileged_observations(self) -> Any:
+        """(B, bodies * 3) float32: each body's offset from its reference position (world axes: the flip's frame),
+        what the body-position reward and the tracking bar measure. The critic's alone (PPOConfig.
+        privileged_critic): the exported policy never sees it, as the add-on could not supply it."""
+        _, ref_body = self._reference_root_and_bodies()
+        offsets = self.backend.xpos[:, self.body_ids] - ref_body
+        return self.xp.astype(self.xp.reshape(offsets, (offsets.shape[0], -1)), self.xp.float32)
+
     def rewards_and_termination(self, deepest_foot: Any = None) -> tuple[dict[str, Any], Any, Any, Any]:
         """Reward terms, total reward, termination and body-position error of the current state (frame = the
         reference frame the state is compared with). deepest_foot (B,): the deepest foot during the step that
@@ -328,15 +347,11 @@ class ImitationEnv:
         com = b.subtree_com[:, self.root_body]
         com_vel = (com - self.com_prev) / rates.CONTROL_DT
         self.com_prev = xp.copy(com)
-        ref_body = self.ref_body_pos[v, nxt]
-        ref_root = self.ref_root_pos[v, nxt]
         if self.cfg.hold_where_landed:
             # The offset from the clip's end spot is taken once, as the hold begins; moving on from there counts.
             begins = (nxt == self.clip_frames)[:, None]
-            self.hold_shift = xp.where(begins, qpos[:, 0:2] - ref_root[:, 0:2], self.hold_shift)
-            shift = self.hold_shift * xp.astype(nxt >= self.clip_frames, qpos.dtype)[:, None]
-            shift = xp.concat([shift, 0.0 * shift[:, :1]], axis=-1)
-            ref_root, ref_body = ref_root + shift, ref_body + shift[:, None, :]
+            self.hold_shift = xp.where(begins, qpos[:, 0:2] - self.ref_root_pos[v, nxt, 0:2], self.hold_shift)
+        ref_root, ref_body = self._reference_root_and_bodies()
         terms = {
             "pose": rewards.pose_reward(qpos[:, self.dof_qpos], self.ref_dof_pos[v, nxt]),
             "velocity": rewards.velocity_reward(qvel[:, self.dof_qvel], self.ref_dof_vel[v, nxt]),

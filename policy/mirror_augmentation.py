@@ -16,12 +16,19 @@ from typing import Any
 import torch
 from tensordict import TensorDict
 
-from blender_backflip.core.mirror import DOF_INDEX, DOF_SIGN, OBS_INDEX, OBS_SIGN
+import numpy as np
+
+from blender_backflip.core.mirror import BODY_INDEX, DOF_INDEX, DOF_SIGN, OBS_INDEX, OBS_SIGN, mirror_vector
+
+# The privileged (critic-only) observation: one world offset per body, flattened (ImitationEnv.privileged_observations).
+PRIVILEGED_INDEX = (3 * BODY_INDEX[:, None] + np.arange(3)).ravel()
+PRIVILEGED_SIGN = np.tile(mirror_vector(np.ones(3)), len(BODY_INDEX))
 
 
 @lru_cache(maxsize=None)
 def _maps(device: str) -> tuple[torch.Tensor, ...]:
-    return tuple(torch.as_tensor(a, device=device) for a in (OBS_INDEX, OBS_SIGN, DOF_INDEX, DOF_SIGN))
+    return tuple(torch.as_tensor(a, device=device)
+                 for a in (OBS_INDEX, OBS_SIGN, DOF_INDEX, DOF_SIGN, PRIVILEGED_INDEX, PRIVILEGED_SIGN))
 
 
 def _with_mirror(x: torch.Tensor, index: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
@@ -35,10 +42,12 @@ def augment(env: Any = None, obs: TensorDict | None = None, actions: torch.Tenso
     mirrored_obs = mirrored_actions = None
     if obs is not None:
         policy = obs["policy"]
-        obs_index, obs_sign, _, _ = _maps(str(policy.device))
-        both = _with_mirror(policy, obs_index, obs_sign)
-        mirrored_obs = TensorDict({"policy": both}, batch_size=[both.shape[0]], device=policy.device)
+        obs_index, obs_sign, _, _, privileged_index, privileged_sign = _maps(str(policy.device))
+        groups = {"policy": _with_mirror(policy, obs_index, obs_sign)}
+        if "privileged" in obs.keys():
+            groups["privileged"] = _with_mirror(obs["privileged"], privileged_index, privileged_sign)
+        mirrored_obs = TensorDict(groups, batch_size=[2 * policy.shape[0]], device=policy.device)
     if actions is not None:
-        _, _, dof_index, dof_sign = _maps(str(actions.device))
+        _, _, dof_index, dof_sign, _, _ = _maps(str(actions.device))
         mirrored_actions = _with_mirror(actions, dof_index, dof_sign)
     return mirrored_obs, mirrored_actions

@@ -48,10 +48,6 @@ class _EnvInfo:
         self.cfg = {}
 
 
-def _obs(t: torch.Tensor, device: str) -> TensorDict:
-    return TensorDict({"policy": t}, batch_size=[t.shape[0]], device=device)
-
-
 def _mean(values: list) -> float:
     """Mean of per-step scalars (numpy scalars, or 0-d tensors read back once per iteration)."""
     return float(np.mean([float(v) for v in values]))
@@ -100,7 +96,7 @@ class Trainer:
                                 device=device if backend == "warp" else "cpu")
         self.rsl_cfg = cfg.ppo.rsl_rl_cfg()
         self.rsl_cfg["multi_gpu"] = dist.rsl_rl_cfg() if dist else None
-        self.obs = _obs(self.env.as_torch(self.env.observations(), device), device)
+        self.obs = self._observe(self.env.observations())
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
         self._shrink_initial_actions()
         if dist:
@@ -133,12 +129,18 @@ class Trainer:
                 actions = self.alg.act(self.obs)
                 self.alg.transition.clear()
                 obs, *_ = self.env.step(self.env.actions_in(actions))
-                self.obs = _obs(self.env.as_torch(obs, self.device), self.device)
+                self.obs = self._observe(obs)
                 seen.append(self.obs)
-        stacked = torch.cat([s["policy"] for s in seen])
-        batch = TensorDict({"policy": stacked}, batch_size=[stacked.shape[0]], device=self.device)
+        batch = torch.cat(seen)
         self.alg.actor.update_normalization(batch)
         self.alg.critic.update_normalization(batch)
+
+    def _observe(self, obs: object) -> TensorDict:
+        """The env's observation (and, for a privileged critic, the critic's extra one) as rsl-rl's TensorDict."""
+        groups = {"policy": self.env.as_torch(obs, self.device)}
+        if self.cfg.ppo.privileged_critic:
+            groups["privileged"] = self.env.as_torch(self.env.privileged_observations(), self.device)
+        return TensorDict(groups, batch_size=[groups["policy"].shape[0]], device=self.device)
 
     # -- persistence -----------------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -152,8 +154,14 @@ class Trainer:
 
     def load(self, path: Path) -> None:
         """Weights, normalizers, optimizer and counters of a checkpoint (this run's own, or a parent run's; a
-        parent with narrower hidden layers is widened, keeping what it does, and its optimizer state is not kept)."""
+        parent with narrower hidden layers is widened, keeping what it does, and its optimizer state is not kept;
+        a parent whose critic saw other inputs passes on its actor alone)."""
         state = load_checkpoint(path)
+        if state["config"]["ppo"].get("privileged_critic", False) != self.cfg.ppo.privileged_critic:
+            # The critic reads other inputs than the parent's: it starts afresh, and so do the optimizer's moments.
+            fresh = self.alg.save()
+            state = {**state, "critic_state_dict": fresh["critic_state_dict"],
+                     "optimizer_state_dict": fresh["optimizer_state_dict"]}
         if tuple(state["config"]["ppo"]["hidden_dims"]) != tuple(self.cfg.ppo.hidden_dims):
             state = widened_checkpoint(state, self.alg.save())  # --init-from into wider networks
         self.alg.load(state, None, strict=True)
@@ -184,7 +192,7 @@ class Trainer:
             for _ in range(self.cfg.ppo.num_steps_per_env):
                 actions = self.alg.act(self.obs)
                 obs, reward, terminated, timed_out, info = env.step(env.actions_in(actions))
-                self.obs = _obs(env.as_torch(obs, device), device)
+                self.obs = self._observe(obs)
                 dones = env.as_torch(terminated | timed_out, device)
                 extras = {"time_outs": env.as_torch(timed_out, device).to(torch.float32)}
                 self.alg.process_env_step(self.obs, env.as_torch(reward, device).to(torch.float32), dones, extras)
@@ -317,16 +325,16 @@ def _train_loop(trainer: Trainer, iterations: int | None, minutes: float | None,
     return False
 
 
+# Flags that shape a new run (their values are stored in its checkpoint's config); each defaults to None.
+NEW_RUN_FLAGS = ("--num-envs", "--learning-rate", "--late-learning-rate", "--init-std", "--learning-epochs",
+                 "--mini-batches", "--mirror", "--privileged-critic", "--hidden-dims", "--snapshot-every",
+                 "--max-foot-depth", "--reference-feet", "--canonical-fraction", "--max-body-error",
+                 "--adaptive-body-kernel", "--tiny")
+
+
 def _refuse_new_run_flags_on_resume(args: argparse.Namespace) -> None:
-    shaping = {"--num-envs": args.num_envs, "--learning-rate": args.learning_rate,
-               "--late-learning-rate": args.late_learning_rate, "--init-std": args.init_std,
-               "--learning-epochs": args.learning_epochs, "--mini-batches": args.mini_batches,
-               _switch("--mirror", args.mirror): args.mirror,
-               "--hidden-dims": args.hidden_dims, "--snapshot-every": args.snapshot_every,
-               "--max-foot-depth": args.max_foot_depth, "--reference-feet": args.reference_feet,
-               _switch("--adaptive-body-kernel", args.adaptive_body_kernel): args.adaptive_body_kernel,
-               "--tiny": args.tiny or None}
-    given = [flag for flag, value in shaping.items() if value is not None]
+    values = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in NEW_RUN_FLAGS}
+    given = [_switch(flag, value) for flag, value in values.items() if value is not None]
     if args.resume and given:
         raise BackflipError(f"--resume continues with the configuration in OUT's checkpoint, so {', '.join(given)} "
                             "would be ignored; drop it, or start a new run from the checkpoint with --init-from.")
@@ -361,6 +369,8 @@ def new_run_config(args: argparse.Namespace) -> TrainConfig:
         cfg.ppo.num_mini_batches = args.mini_batches
     if args.mirror is not None:
         cfg.ppo.mirror_augmentation = args.mirror
+    if args.privileged_critic is not None:
+        cfg.ppo.privileged_critic = args.privileged_critic
     if args.hidden_dims:
         cfg.ppo.hidden_dims = tuple(args.hidden_dims)
     if args.max_foot_depth is not None:
@@ -370,6 +380,16 @@ def new_run_config(args: argparse.Namespace) -> TrainConfig:
         cfg.env.max_foot_depth = args.max_foot_depth or None
     if args.reference_feet:
         cfg.env.reference_feet = args.reference_feet
+    if args.canonical_fraction is not None:
+        if not 0.0 <= args.canonical_fraction <= 1.0:
+            raise BackflipError(f"--canonical-fraction is a share of the body pool, 0 to 1, e.g. 0.25 (1: canonical "
+                                f"bodies only); got {args.canonical_fraction:g}.")
+        cfg.env.canonical_fraction = args.canonical_fraction
+    if args.max_body_error is not None:
+        if not args.max_body_error > 0:
+            raise BackflipError(f"--max-body-error is a distance in metres above 0, e.g. 0.8; got "
+                                f"{args.max_body_error:g}.")
+        cfg.env.max_body_error = args.max_body_error
     if args.adaptive_body_kernel is not None:
         cfg.env.adaptive_body_position_scale = args.adaptive_body_kernel
     if args.snapshot_every:
@@ -416,6 +436,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                         help="whether a new run also learns from the left-right mirror image of every sample "
                         "(default: it does; PPOConfig.mirror_augmentation)")
+    parser.add_argument("--privileged-critic", action=argparse.BooleanOptionalAction,
+                        help="whether a new run's critic also sees each body's offset from its reference (default: "
+                        "not; PPOConfig.privileged_critic; the exported policy is the same either way)")
     parser.add_argument("--hidden-dims", type=int, nargs="+", metavar="N",
                         help="hidden layer sizes of a new run (default from PPOConfig); with --init-from, at least "
                         "the parent's: its networks are widened, keeping what they do")
@@ -424,10 +447,16 @@ def main(argv: list[str] | None = None) -> int:
                         "(EnvConfig.max_foot_depth; default 0.016; 0: no limit)")
     parser.add_argument("--reference-feet", choices=FEET_MODES,
                         help="feet of a new run's reference (EnvConfig.reference_feet; core.planted_feet)")
+    parser.add_argument("--canonical-fraction", type=float, metavar="SHARE",
+                        help="share of a new run's body pool with the canonical proportions (EnvConfig."
+                        "canonical_fraction; default 0.25; 1: the canonical body only)")
+    parser.add_argument("--max-body-error", type=float, metavar="METRES",
+                        help="a new run ends episodes where a body is this far from its reference (EnvConfig."
+                        "max_body_error; default 0.8)")
     parser.add_argument("--adaptive-body-kernel", action=argparse.BooleanOptionalAction,
                         help="whether a new run's body-position sharpness follows its own tracking error (default: "
                         "it does; EnvConfig.adaptive_body_position_scale) or stays at body_position_scale")
-    parser.add_argument("--tiny", action="store_true", help="tiny networks and few envs (smoke tests)")
+    parser.add_argument("--tiny", action="store_true", default=None, help="tiny networks and few envs (smoke tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:

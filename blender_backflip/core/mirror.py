@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .observation import NUM_ACTIONS, OBS_LAYOUT
-from .skeleton import DOF_NAMES, JOINTS
+from .skeleton import BODIES, DOF_NAMES, JOINTS
 
 
 def _other_side(name: str) -> str:
@@ -58,6 +58,7 @@ def _observation_map() -> tuple[np.ndarray, np.ndarray]:
 
 
 OBS_INDEX, OBS_SIGN = _observation_map()
+BODY_INDEX = np.array([BODIES.index(_other_side(name)) for name in BODIES])  # mirrored[i] = x[BODY_INDEX[i]]
 assert NUM_ACTIONS == len(DOF_INDEX)  # an action is a residual per degree of freedom
 
 
@@ -69,6 +70,11 @@ def mirror_dofs(x: np.ndarray) -> np.ndarray:
 def mirror_observation(obs: np.ndarray) -> np.ndarray:
     """(..., OBS_DIM) observation of the mirror image."""
     return obs[..., OBS_INDEX] * OBS_SIGN
+
+
+def mirror_body_vectors(v: np.ndarray) -> np.ndarray:
+    """(..., len(BODIES), 3) world vectors, one per body (positions, offsets), of the mirror image."""
+    return v[..., BODY_INDEX, :] * np.array(_Y)
 
 
 def mirror_vector(v: np.ndarray) -> np.ndarray:

@@ -82,6 +82,9 @@ def test_same_states_give_the_same_observations_and_rewards(device: str, motion,
 
     # Identical states: observations and reward terms differ only by float32 rounding.
     np.testing.assert_allclose(_numpy(warp_env.observations()), cpu_env.observations(), atol=1e-5)
+    privileged = warp_env.privileged_observations()
+    assert privileged.device.type == device and privileged.dtype == torch.float32
+    np.testing.assert_allclose(_numpy(privileged), cpu_env.privileged_observations(), atol=1e-5)
     lowest = cpu_env.probe.lowest(cpu_env.backend.geom_xpos, cpu_env.backend.geom_xmat)
     assert np.all(lowest[:2][:, cpu_env.probe.is_foot].min(axis=1) < 0.01)  # the standing worlds touch down
     terms_cpu, reward_cpu, term_cpu, error_cpu = cpu_env.rewards_and_termination()
