@@ -147,6 +147,7 @@ class Trainer:
         return {**self.alg.save(), "iteration": self.iteration, "samples": self.samples, "wall_s": self.wall,
                 "config": self.cfg.to_dict(), "format": "blender_backflip.checkpoint/1",
                 "body_position_scale": float(self.env.body_position_scale),
+                "start_bin_failure": self.env.bin_failure.tolist(),
                 "clip": str(self.clip), "clip_sha256": self.clip_sha256}
 
     def save(self, path: Path) -> None:
@@ -169,6 +170,9 @@ class Trainer:
         if self.cfg.env.adaptive_body_position_scale and "body_position_scale" in state:
             self.env.body_position_scale = self.env.xp.asarray(np.array(state["body_position_scale"]),
                                                                like=self.env.body_position_scale)
+        failure = state.get("start_bin_failure")  # the adaptive start sampler's estimate (absent before stop 25)
+        if failure is not None and len(failure) == len(self.env.bin_failure):
+            self.env.bin_failure[:] = failure
         self.next_snapshot = (self.samples // self.cfg.snapshot_every_samples + 1) * self.cfg.snapshot_every_samples
 
     def set_learning_rate(self, rate: float) -> None:

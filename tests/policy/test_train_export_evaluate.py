@@ -374,6 +374,16 @@ def test_adaptive_body_kernel_is_logged_and_resumes_where_it_was(tmp_path: Path,
     assert float(trainer.env.body_position_scale) == state["body_position_scale"]
 
 
+def test_resume_keeps_where_starts_failed(tmp_path: Path, tiny_run: Path, clip_path: Path):
+    state = train.load_checkpoint(tiny_run / "checkpoint.pt")
+    failure = np.array(state["start_bin_failure"])
+    assert not np.allclose(failure, 0.5)  # finished episodes moved it from its prior
+    trainer = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, tmp_path / "resumed")
+    assert failure.shape == trainer.env.bin_failure.shape and not np.allclose(trainer.env.bin_failure, failure)
+    trainer.load(tiny_run / "checkpoint.pt")
+    np.testing.assert_allclose(trainer.env.bin_failure, failure)
+
+
 def test_a_fixed_kernel_run_keeps_its_sharpness(tmp_path: Path, clip_path: Path):
     run = tmp_path / "fixed"
     assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "2", "--quiet",
