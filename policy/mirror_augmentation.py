@@ -13,10 +13,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import torch
 from tensordict import TensorDict
-
-import numpy as np
 
 from blender_backflip.core.mirror import BODY_INDEX, DOF_INDEX, DOF_SIGN, OBS_INDEX, OBS_SIGN, mirror_vector
 

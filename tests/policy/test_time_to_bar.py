@@ -41,5 +41,11 @@ def test_measures_the_snapshots_kept_by_that_time(tmp_path: Path, clip_path: Pat
     for name in ("canonical", "variants"):
         assert not row[name]["meets_bar"]  # three tiny iterations cannot land a flip
         assert 0.0 <= row[name]["success_rate"] <= 1.0 and row[name]["tracking_error_cm"] > 0.0
+    assert time_to_bar.main([str(run), "--million-samples", "0.0025", "--average", "1", "--episodes", "1",
+                             "--workers", "1", "--json", str(out)]) == 0
+    [row] = json.loads(out.read_text())
+    assert (row["samples"], row["snapshots"]) == (2048, ["model_0000002k.pt"])  # the last kept by 2,500 samples
     with pytest.raises(SystemExit, match="no iteration within"):
         time_to_bar.measure(run, time_to_bar.kept_snapshots(run), 0.0, 1, 1, 0, 1)
+    with pytest.raises(SystemExit, match="no iteration within 0.0005M samples"):
+        time_to_bar.measure(run, time_to_bar.kept_snapshots(run), None, 1, 1, 0, 1, samples=500)
