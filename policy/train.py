@@ -404,8 +404,9 @@ def new_run_config(args: argparse.Namespace) -> TrainConfig:
     return cfg
 
 
-def _switch(flag: str, value: bool | None) -> str:
-    """The spelling of an on/off flag as given: --flag or --no-flag."""
+def _switch(flag: str, value: object) -> str:
+    """The spelling of a flag as given: --no-flag for an on/off flag turned off (only False itself: a value
+    of 0, as in --max-foot-depth 0, keeps --flag), otherwise --flag."""
     return flag if value is not False else "--no-" + flag[2:]
 
 

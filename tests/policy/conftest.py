@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from policy.config import TrainConfig
-from policy.train import train
+from policy.train import load_checkpoint, main, train
 from tests.core.conftest import BACKFLIP_PATH, synthetic_backflip_dict
 
 
@@ -34,3 +34,10 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, clip_path: Path) -> Path:
     out = tmp_path_factory.mktemp("run")
     train(tiny_config(), out, clip_path, "cpu", resume=False, minutes=None, iterations=2, quiet=True)
     return out
+
+
+def tiny_cli_run(out: Path, clip: Path, *flags: str) -> dict:
+    """Train one tiny iteration through the command line (`python -m policy.train ... FLAGS`) and return the
+    checkpoint it wrote."""
+    assert main(["--out", str(out), "--clip", str(clip), "--tiny", "--iterations", "1", "--quiet", *flags]) == 0
+    return load_checkpoint(out / "checkpoint.pt")

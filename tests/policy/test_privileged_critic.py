@@ -17,6 +17,7 @@ from blender_backflip.core.skeleton import BODIES
 from policy import export, mirror_augmentation, train
 from policy.config import TrainConfig
 from policy.env import EnvConfig, ImitationEnv
+from tests.policy.conftest import tiny_cli_run
 
 
 def test_privileged_observation_is_each_bodys_offset_from_its_reference(clip_path: Path):
@@ -60,9 +61,7 @@ def test_mirror_augmentation_mirrors_the_privileged_offsets():
 
 def test_a_privileged_critic_run_exports_the_same_policy_interface(tmp_path: Path, clip_path: Path):
     run = tmp_path / "privileged"
-    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--privileged-critic"]) == 0
-    state = train.load_checkpoint(run / "checkpoint.pt")
+    state = tiny_cli_run(run, clip_path, "--privileged-critic")
     assert state["config"]["ppo"]["privileged_critic"] is True
     assert state["critic_state_dict"]["mlp.0.weight"].shape[1] == OBS_DIM + 3 * len(BODIES)
     assert state["actor_state_dict"]["mlp.0.weight"].shape[1] == OBS_DIM
@@ -71,9 +70,7 @@ def test_a_privileged_critic_run_exports_the_same_policy_interface(tmp_path: Pat
 
     # a plain run started from it keeps its actor and learns a critic of its own inputs
     plain = tmp_path / "plain"
-    assert train.main(["--out", str(plain), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--no-privileged-critic", "--init-from", str(run / "checkpoint.pt")]) == 0
-    child = train.load_checkpoint(plain / "checkpoint.pt")
+    child = tiny_cli_run(plain, clip_path, "--no-privileged-critic", "--init-from", str(run / "checkpoint.pt"))
     assert child["config"]["ppo"]["privileged_critic"] is False
     assert child["critic_state_dict"]["mlp.0.weight"].shape[1] == OBS_DIM
     assert old_checkpoint_config_has_no_privileged_critic(state["config"])
@@ -87,9 +84,7 @@ def old_checkpoint_config_has_no_privileged_critic(config: dict) -> bool:
 def test_body_pool_and_tracking_termination_flags(tmp_path: Path, clip_path: Path,
                                                   capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "canonical"
-    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--canonical-fraction", "1", "--max-body-error", "0.4"]) == 0
-    env = train.load_checkpoint(run / "checkpoint.pt")["config"]["env"]
+    env = tiny_cli_run(run, clip_path, "--canonical-fraction", "1", "--max-body-error", "0.4")["config"]["env"]
     assert (env["canonical_fraction"], env["max_body_error"]) == (1.0, 0.4)
     for flag, value, message in [("--canonical-fraction", "1.5", "--canonical-fraction is a share of the body pool"),
                                  ("--max-body-error", "0", "--max-body-error is a distance in metres above 0")]:

@@ -21,7 +21,7 @@ from blender_backflip.core.observation import NUM_ACTIONS, OBS_DIM
 from policy import evaluate, export, mirror_augmentation, rewards, tracking_report, train
 from policy.config import TrainConfig
 from policy.run_folder import CSV_FIELDS
-from tests.policy.conftest import tiny_config
+from tests.policy.conftest import tiny_cli_run, tiny_config
 
 
 def test_smoke_training_is_finite_and_writes_its_outputs(tiny_run: Path):
@@ -249,18 +249,15 @@ def test_snapshot_spacing_from_the_command_line(tmp_path: Path, clip_path: Path)
 
 def test_foot_depth_limit_and_reference_feet_from_the_command_line(tmp_path: Path, clip_path: Path, capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "limited"
-    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--max-foot-depth", "0.018", "--reference-feet", "stance_and_landing"]) == 0
-    env = train.load_checkpoint(run / "checkpoint.pt")["config"]["env"]
+    state = tiny_cli_run(run, clip_path, "--max-foot-depth", "0.018", "--reference-feet", "stance_and_landing")
+    env = state["config"]["env"]
     assert env["max_foot_depth"] == 0.018 and env["reference_feet"] == "stance_and_landing"
     bad = tmp_path / "bad"
     assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--max-foot-depth", "-2"]) == 2
     err = capsys.readouterr().err
     assert "--max-foot-depth must be a depth in metres above 0" in err and not bad.exists()
     unlimited = tmp_path / "unlimited"
-    assert train.main(["--out", str(unlimited), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--max-foot-depth", "0"]) == 0
-    assert train.load_checkpoint(unlimited / "checkpoint.pt")["config"]["env"]["max_foot_depth"] is None
+    assert tiny_cli_run(unlimited, clip_path, "--max-foot-depth", "0")["config"]["env"]["max_foot_depth"] is None
 
 
 def test_init_from_trains_at_the_new_runs_learning_rate(tiny_run: Path, clip_path: Path, tmp_path: Path):
@@ -301,9 +298,7 @@ def test_late_learning_rate_takes_over_after_its_samples(tmp_path: Path, clip_pa
 def test_init_std_learning_epochs_and_mini_batches_shape_a_new_run(tmp_path: Path, clip_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "shaped"
-    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--init-std", "0.25", "--learning-epochs", "2", "--mini-batches", "2"]) == 0
-    state = train.load_checkpoint(run / "checkpoint.pt")
+    state = tiny_cli_run(run, clip_path, "--init-std", "0.25", "--learning-epochs", "2", "--mini-batches", "2")
     ppo = state["config"]["ppo"]
     assert (ppo["init_std"], ppo["num_learning_epochs"], ppo["num_mini_batches"]) == (0.25, 2, 2)
     std = state["actor_state_dict"]["distribution.std_param"]
@@ -323,9 +318,7 @@ def test_init_std_learning_epochs_and_mini_batches_shape_a_new_run(tmp_path: Pat
 
 def test_mirror_run_learns_from_both_sides_and_resumes_with_it(tmp_path: Path, clip_path: Path):
     run = tmp_path / "mirror"
-    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--mirror"]) == 0
-    state = train.load_checkpoint(run / "checkpoint.pt")
+    state = tiny_cli_run(run, clip_path, "--mirror")
     assert state["config"]["ppo"]["mirror_augmentation"] is True
     trainer = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, run)
     trainer.load(run / "checkpoint.pt")
@@ -343,9 +336,7 @@ def test_mirror_run_learns_from_both_sides_and_resumes_with_it(tmp_path: Path, c
     # every mini-batch of every epoch is doubled for the update (the mirror loss's call is for logging only)
     assert seen.count((batch, 2 * batch)) == ppo.num_learning_epochs * ppo.num_mini_batches
     plain = tmp_path / "plain"
-    assert train.main(["--out", str(plain), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet",
-                       "--no-mirror"]) == 0
-    config = TrainConfig.from_dict(train.load_checkpoint(plain / "checkpoint.pt")["config"])
+    config = TrainConfig.from_dict(tiny_cli_run(plain, clip_path, "--no-mirror")["config"])
     assert config.ppo.mirror_augmentation is False
     assert train.Trainer(config, clip_path, tmp_path / "plain_again").alg.symmetry is None
 
@@ -394,8 +385,7 @@ def test_a_fixed_kernel_run_keeps_its_sharpness(tmp_path: Path, clip_path: Path)
 
 def test_a_new_run_trains_with_the_measured_recipe_and_old_checkpoints_keep_theirs(tmp_path: Path, clip_path: Path):
     run = tmp_path / "plain_flags"
-    assert train.main(["--out", str(run), "--clip", str(clip_path), "--tiny", "--iterations", "1", "--quiet"]) == 0
-    d = train.load_checkpoint(run / "checkpoint.pt")["config"]
+    d = tiny_cli_run(run, clip_path)["config"]
     recipe = {"mirror_augmentation": True, "num_learning_epochs": 10, "num_mini_batches": 8,
               "late_learning_rate": 1e-4, "late_after_samples": 8_000_000, "privileged_critic": True}
     assert {k: d["ppo"][k] for k in recipe} == recipe  # scratch13's command, flags as defaults
