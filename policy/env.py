@@ -331,7 +331,8 @@ class ImitationEnv:
     def privileged_observations(self) -> Any:
         """(B, bodies * 3) float32: each body's offset from its reference position (world axes: the flip's frame),
         what the body-position reward and the tracking bar measure. The critic's alone (PPOConfig.
-        privileged_critic): the exported policy never sees it, as the add-on could not supply it."""
+        privileged_critic): the exported policy never sees it, as the add-on could not supply it. Computed afresh
+        rather than kept from rewards_and_termination: step() resets finished worlds in between."""
         _, ref_body = self._reference_root_and_bodies()
         offsets = self.backend.xpos[:, self.body_ids] - ref_body
         return self.xp.astype(self.xp.reshape(offsets, (offsets.shape[0], -1)), self.xp.float32)
