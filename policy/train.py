@@ -443,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: it does; PPOConfig.mirror_augmentation)")
     parser.add_argument("--privileged-critic", action=argparse.BooleanOptionalAction,
                         help="whether a new run's critic also sees each body's offset from its reference (default: "
-                        "it does; PPOConfig.privileged_critic; the exported policy is the same either way)")
+                        "it does not; PPOConfig.privileged_critic; the exported policy is the same either way)")
     parser.add_argument("--hidden-dims", type=int, nargs="+", metavar="N",
                         help="hidden layer sizes of a new run (default from PPOConfig); with --init-from, at least "
                         "the parent's: its networks are widened, keeping what they do")

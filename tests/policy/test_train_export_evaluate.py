@@ -387,8 +387,8 @@ def test_a_new_run_trains_with_the_measured_recipe_and_old_checkpoints_keep_thei
     run = tmp_path / "plain_flags"
     d = tiny_cli_run(run, clip_path)["config"]
     recipe = {"mirror_augmentation": True, "num_learning_epochs": 10, "num_mini_batches": 8,
-              "late_learning_rate": 1e-4, "late_after_samples": 8_000_000, "privileged_critic": True}
-    assert {k: d["ppo"][k] for k in recipe} == recipe  # scratch13's command, flags as defaults
+              "late_learning_rate": 1e-4, "late_after_samples": 8_000_000, "privileged_critic": False}
+    assert {k: d["ppo"][k] for k in recipe} == recipe  # scratch9's command, flags as defaults
     assert d["env"]["max_foot_depth"] == 0.016 and d["env"]["adaptive_body_position_scale"] is True
     for part, key in [("ppo", "mirror_augmentation"), ("ppo", "late_learning_rate"), ("ppo", "privileged_critic"),
                       ("env", "max_foot_depth"), ("env", "adaptive_body_position_scale")]:
