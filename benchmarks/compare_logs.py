@@ -23,10 +23,14 @@ def _mean(values: list[float]) -> float:
     return sum(finite) / len(finite) if finite else math.nan
 
 
-def near(log: Path, million_samples: float, window: float) -> dict[str, float] | None:
+def read_log(log: Path) -> list[dict[str, str]]:
+    with open(log, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def near(log_rows: list[dict[str, str]], million_samples: float, window: float) -> dict[str, float] | None:
     """Averages of the iterations logged within `window` million samples of `million_samples`; None if none."""
-    rows = [r for r in csv.DictReader(open(log, newline=""))
-            if abs(float(r["samples"]) / 1e6 - million_samples) <= window]
+    rows = [r for r in log_rows if abs(float(r["samples"]) / 1e6 - million_samples) <= window]
     if not rows:
         return None
     return {"success_from_standing": _mean([float(r["success_from_standing"] or "nan") for r in rows]),
@@ -41,10 +45,11 @@ def run_name(log: Path) -> str:
 def table(logs: list[Path], marks: list[float], window: float) -> list[str]:
     width = 30
     lines = ["samples " + "".join(f"{run_name(log):>{width}}" for log in logs)]
+    rows = [read_log(log) for log in logs]
     for mark in marks:
         cells = []
-        for log in logs:
-            at = near(log, mark, window)
+        for log_rows in rows:
+            at = near(log_rows, mark, window)
             cells.append("" if at is None else
                          f"{at['success_from_standing']:.2f} {at['body_error_cm']:5.1f} cm std {at['action_std']:.2f}")
         if any(cells):
