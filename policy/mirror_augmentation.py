@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from rsl_rl.extensions import Symmetry
 from tensordict import TensorDict
 
 from blender_backflip.core.mirror import BODY_INDEX, DOF_INDEX, DOF_SIGN, OBS_INDEX, OBS_SIGN, mirror_vector
@@ -50,3 +51,19 @@ def augment(env: Any = None, obs: TensorDict | None = None, actions: torch.Tenso
         _, _, dof_index, dof_sign, _, _ = _maps(str(actions.device))
         mirrored_actions = _with_mirror(actions, dof_index, dof_sign)
     return mirrored_obs, mirrored_actions
+
+
+class AugmentationOnly(Symmetry):
+    """rsl-rl's Symmetry for augmentation without the mirror loss. With the loss off, rsl-rl still runs the actor
+    once more per mini-batch to log it: about 15% of each update, 7% of a training iteration on 2 cores."""
+
+    def compute_loss(self, actor: Any, batch: Any, original_batch_size: int) -> torch.Tensor:
+        return torch.zeros((), device=batch.actions.device)
+
+
+def skip_logged_mirror_loss(alg: Any) -> None:
+    """Swap an rsl-rl PPO's augmentation-only Symmetry for AugmentationOnly (the same augmentation, no extra pass)."""
+    symmetry = alg.symmetry
+    if symmetry is not None and symmetry.use_data_augmentation and not symmetry.use_mirror_loss:
+        alg.symmetry = AugmentationOnly(env=symmetry.env, data_augmentation_func=symmetry.data_augmentation_func,
+                                        use_data_augmentation=True)

@@ -32,6 +32,7 @@ from .backends import BACKENDS, default_backend
 from .config import TrainConfig
 from .distributed import Dist, from_environment, leave
 from .env import ImitationEnv
+from .mirror_augmentation import skip_logged_mirror_loss
 from .paths import DEFAULT_CLIP
 from .run_folder import RunFolder
 from .widen import widened_checkpoint
@@ -98,6 +99,7 @@ class Trainer:
         self.rsl_cfg["multi_gpu"] = dist.rsl_rl_cfg() if dist else None
         self.obs = self._observe(self.env.observations())
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
+        skip_logged_mirror_loss(self.alg)
         self._shrink_initial_actions()
         if dist:
             self.alg.broadcast_parameters()  # every process starts from process 0's networks

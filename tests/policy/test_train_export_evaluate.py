@@ -333,8 +333,10 @@ def test_mirror_run_learns_from_both_sides_and_resumes_with_it(tmp_path: Path, c
     trainer.iterate()
     ppo = trainer.cfg.ppo
     batch = trainer.env.num_envs * ppo.num_steps_per_env // ppo.num_mini_batches
-    # every mini-batch of every epoch is doubled for the update (the mirror loss's call is for logging only)
+    # every mini-batch of every epoch is doubled for the update, and nothing else is mirrored: no mirror loss is
+    # computed only to be logged (rsl-rl's own Symmetry mirrors the actor's actions once more per mini-batch)
     assert seen.count((batch, 2 * batch)) == ppo.num_learning_epochs * ppo.num_mini_batches
+    assert len(seen) == ppo.num_learning_epochs * ppo.num_mini_batches
     plain = tmp_path / "plain"
     config = TrainConfig.from_dict(tiny_cli_run(plain, clip_path, "--no-mirror")["config"])
     assert config.ppo.mirror_augmentation is False
