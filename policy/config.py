@@ -58,6 +58,10 @@ class PPOConfig:
     ahead early (6.86 / 7.78 cm at 3.5M samples against 7.98 / 9.14), behind late (5.60 / 6.40 at 8.5M against
     4.94 / 5.81; 4.84 / 5.67 at 14.0M against 4.35 / 5.04), so off by default again."""
 
+    noise_ceiling: tuple[int, int, float] | None = None
+    """(from samples, to samples, std): after each update the action noise is capped by a ceiling that falls
+    linearly from init_std to std between the two sample counts and stays at std after (None: learned freely)."""
+
     def rsl_rl_cfg(self) -> dict:
         model = {
             "class_name": "MLPModel",

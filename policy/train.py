@@ -29,7 +29,7 @@ from blender_backflip.core.motion import load_deepmimic
 from blender_backflip.core.planted_feet import FEET_MODES
 
 from .backends import BACKENDS, default_backend
-from .config import TrainConfig
+from .config import PPOConfig, TrainConfig
 from .distributed import Dist, from_environment, leave
 from .env import ImitationEnv
 from .mirror_augmentation import skip_logged_mirror_loss
@@ -188,6 +188,12 @@ class Trainer:
                 and self.alg.learning_rate != ppo.late_learning_rate:
             self.set_learning_rate(ppo.late_learning_rate)
 
+    def _apply_noise_ceiling(self) -> None:
+        ppo = self.cfg.ppo
+        if ppo.noise_ceiling is not None:
+            with torch.no_grad():
+                self.alg.actor.distribution.std_param.clamp_(max=noise_ceiling(ppo, self.samples))
+
     # -- learning --------------------------------------------------------------------------------------------
     def iterate(self) -> dict:
         start = time.time()
@@ -217,6 +223,7 @@ class Trainer:
         warm = self._iterations_run > self._warm_up
         n = self.env.num_envs * self.cfg.ppo.num_steps_per_env * self.world_size
         self.samples += n
+        self._apply_noise_ceiling()
         if self.iteration % self.cfg.refresh_variants_every == 0:
             self.env.refresh_variants()  # builds new bodies' references: training time, so it is counted
         elapsed = time.time() - start
@@ -238,6 +245,15 @@ class Trainer:
             "action_std": round(float(self.alg.get_policy().output_std.detach().mean()), 4),
             "body_position_scale": round(float(self.env.body_position_scale), 1),
         }
+
+
+def noise_ceiling(ppo: PPOConfig, samples: int) -> float:
+    """The cap on the action noise after this many samples (PPOConfig.noise_ceiling; init_std without one)."""
+    if ppo.noise_ceiling is None:
+        return ppo.init_std
+    start, end, std = ppo.noise_ceiling
+    share = min(max((samples - start) / max(end - start, 1), 0.0), 1.0)
+    return ppo.init_std + share * (std - ppo.init_std)
 
 
 def file_sha256(path: Path) -> str:
@@ -332,7 +348,8 @@ def _train_loop(trainer: Trainer, iterations: int | None, minutes: float | None,
 
 
 # Flags that shape a new run (their values are stored in its checkpoint's config); each defaults to None.
-NEW_RUN_FLAGS = ("--num-envs", "--learning-rate", "--late-learning-rate", "--init-std", "--learning-epochs",
+NEW_RUN_FLAGS = ("--num-envs", "--learning-rate", "--late-learning-rate", "--init-std", "--noise-ceiling",
+                 "--learning-epochs",
                  "--mini-batches", "--mirror", "--privileged-critic", "--hidden-dims", "--snapshot-every",
                  "--max-foot-depth", "--reference-feet", "--canonical-fraction", "--max-body-error",
                  "--adaptive-body-kernel", "--tiny")
@@ -365,6 +382,13 @@ def new_run_config(args: argparse.Namespace) -> TrainConfig:
         if not args.init_std > 0:
             raise BackflipError(f"--init-std must be a noise level above 0, e.g. 0.25; got {args.init_std:g}.")
         cfg.ppo.init_std = args.init_std
+    if args.noise_ceiling is not None:
+        start, end, std = args.noise_ceiling
+        if not (0 <= start <= end and 0 < std <= cfg.ppo.init_std):
+            raise BackflipError(f"--noise-ceiling takes FROM and TO in million samples (0 <= FROM <= TO) and STD "
+                                f"(above 0, at most the initial noise {cfg.ppo.init_std:g}), e.g. 1.5 3.5 0.15; "
+                                f"got {start:g} {end:g} {std:g}.")
+        cfg.ppo.noise_ceiling = (int(start * 1e6), int(end * 1e6), std)
     if args.learning_epochs is not None:
         if not args.learning_epochs >= 1:
             raise BackflipError(f"--learning-epochs must be 1 or more, e.g. 10; got {args.learning_epochs}.")
@@ -436,6 +460,9 @@ def main(argv: list[str] | None = None) -> int:
                         "the rate once landing holds; PPOConfig.late_learning_rate)")
     parser.add_argument("--init-std", type=float, metavar="STD",
                         help="a new run's initial action noise, in action units (default from PPOConfig)")
+    parser.add_argument("--noise-ceiling", type=float, nargs=3, metavar=("FROM", "TO", "STD"),
+                        help="cap a new run's action noise by a ceiling that falls from the initial noise to STD "
+                        "between FROM and TO million samples (default: the noise is learned freely)")
     parser.add_argument("--learning-epochs", type=int, metavar="N",
                         help="a new run's PPO passes over each batch (default from PPOConfig)")
     parser.add_argument("--mini-batches", type=int, metavar="N",

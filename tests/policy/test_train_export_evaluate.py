@@ -19,7 +19,7 @@ from blender_backflip.core.motion import load_deepmimic
 from blender_backflip.core.policy_file import load_policy, save_policy
 from blender_backflip.core.observation import NUM_ACTIONS, OBS_DIM
 from policy import evaluate, export, mirror_augmentation, rewards, tracking_report, train
-from policy.config import TrainConfig
+from policy.config import PPOConfig, TrainConfig
 from policy.run_folder import CSV_FIELDS
 from tests.policy.conftest import tiny_cli_run, tiny_config
 
@@ -451,3 +451,19 @@ def test_export_takes_the_clip_the_checkpoint_records(tiny_run: Path, clip_path:
     assert export.main([str(checkpoint), "--out", str(tmp_path / "again.npz")]) == 2
     assert "my_flip.txt has changed since the checkpoint was trained on it" in capsys.readouterr().err
     assert not (tmp_path / "again.npz").exists()
+
+
+def test_noise_ceiling_falls_from_the_initial_noise_and_caps_a_run(tmp_path: Path, clip_path: Path, capsys):
+    ppo = PPOConfig(init_std=0.5, noise_ceiling=(1_000_000, 3_000_000, 0.1))
+    assert [train.noise_ceiling(ppo, n) for n in (0, 1_000_000, 2_000_000, 3_000_000, 9_000_000)] == \
+        pytest.approx([0.5, 0.5, 0.3, 0.1, 0.1])
+    assert train.noise_ceiling(PPOConfig(init_std=0.5), 9_000_000) == 0.5
+    state = tiny_cli_run(tmp_path / "capped", clip_path, "--noise-ceiling", "0", "0", "0.1")
+    assert state["config"]["ppo"]["noise_ceiling"] == (0, 0, 0.1)
+    assert float(state["actor_state_dict"]["distribution.std_param"].max()) <= 0.1 + 1e-7
+    free = tiny_cli_run(tmp_path / "free", clip_path)
+    assert float(free["actor_state_dict"]["distribution.std_param"].min()) > 0.3
+    bad = tmp_path / "bad"
+    assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--noise-ceiling", "2", "1", "0.1"]) == 2
+    assert "--noise-ceiling takes FROM and TO in million samples (0 <= FROM <= TO)" in capsys.readouterr().err
+    assert not bad.exists()
