@@ -349,10 +349,9 @@ def _train_loop(trainer: Trainer, iterations: int | None, minutes: float | None,
 
 # Flags that shape a new run (their values are stored in its checkpoint's config); each defaults to None.
 NEW_RUN_FLAGS = ("--num-envs", "--learning-rate", "--late-learning-rate", "--init-std", "--noise-ceiling",
-                 "--learning-epochs",
-                 "--mini-batches", "--mirror", "--privileged-critic", "--hidden-dims", "--snapshot-every",
-                 "--max-foot-depth", "--reference-feet", "--canonical-fraction", "--max-body-error",
-                 "--adaptive-body-kernel", "--tiny")
+                 "--learning-epochs", "--mini-batches", "--mirror", "--privileged-critic", "--hidden-dims",
+                 "--snapshot-every", "--max-foot-depth", "--reference-feet", "--canonical-fraction",
+                 "--max-body-error", "--adaptive-body-kernel", "--tiny")
 
 
 def _refuse_new_run_flags_on_resume(args: argparse.Namespace) -> None:
