@@ -75,8 +75,8 @@ def main() -> int:
                        device=device if backend == "warp" else "cpu")
     ceiling = simulation_ceiling(env, 100)
     env_rate = environment_rate(env, 100)
-    print(f"device {device}, backend {backend}, {os.cpu_count()} CPU cores, {args.num_envs} envs, physics {rates.PHYSICS_HZ} Hz, "
-          f"control {rates.CONTROL_HZ} Hz")
+    print(f"device {device}, backend {backend}, {os.cpu_count()} CPU cores, {args.num_envs} envs, "
+          f"physics {rates.PHYSICS_HZ} Hz, control {rates.CONTROL_HZ} Hz")
     print(f"{'simulation only (control steps/s)':<40} {ceiling:>10,.0f}")
     print(f"{'environment, zero actions (steps/s)':<40} {env_rate:>10,.0f}")
     print(f"{'training end to end (samples/s)':<40} {train_rate:>10,.0f}")

@@ -55,8 +55,9 @@ def from_environment(device: str) -> Dist | None:
                             "torchrun --nproc_per_node=N -m policy.train ...") from exc
     if device == "cuda":
         if local >= torch.cuda.device_count():
+            count = torch.cuda.device_count()
             raise BackflipError(f"Process {local} of this machine needs cuda:{local}, but torch sees "
-                                f"{torch.cuda.device_count()} GPU(s); use --nproc_per_node={torch.cuda.device_count()}.")
+                                f"{count} GPU(s); use --nproc_per_node={count}.")
         torch.cuda.set_device(local)
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group("nccl" if device == "cuda" else "gloo")

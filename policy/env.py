@@ -134,10 +134,9 @@ class ImitationEnv:
         self.num_envs = cfg.num_envs
         self.num_obs = OBS_DIM
         self.num_actions = NUM_ACTIONS
-        pool = variants or [
-            canonical_variant(self.rng) if i < round(cfg.canonical_fraction * cfg.num_variants) else random_variant(self.rng)
-            for i in range(cfg.num_variants)
-        ]
+        self.n_canonical = round(cfg.canonical_fraction * cfg.num_variants)  # the pool's first bodies
+        pool = variants or [canonical_variant(self.rng) if i < self.n_canonical else random_variant(self.rng)
+                            for i in range(cfg.num_variants)]
         self.fixed_pool = variants is not None
         self.variants: list[BodyVariant] = []
         self.characters: list[Character] = []
@@ -159,7 +158,6 @@ class ImitationEnv:
         self.num_frames = self.tracks[0].num_frames
         self.clip_frames = self.tracks[0].clip_frames
         self.max_episode_length = self.num_frames - 1
-        self.n_canonical = round(cfg.canonical_fraction * cfg.num_variants)
         self._push_scale = self._float(np.array([1.0, 1.0, 0.2]))
         self._velocity_lead = self._float(VELOCITY_LEAD)
         self.body_position_scale = self._float(np.array(cfg.body_position_scale))  # 0-d; moves when adaptive
@@ -240,8 +238,7 @@ class ImitationEnv:
         """Replace a few random bodies of the pool (never the canonical ones) so training sees many bodies."""
         if self.fixed_pool:
             return
-        n_canon = round(self.cfg.canonical_fraction * self.cfg.num_variants)
-        candidates = np.arange(n_canon, len(self.variants))
+        candidates = np.arange(self.n_canonical, len(self.variants))
         in_use = set(self.variant.tolist())
         free = [i for i in candidates if i not in in_use]
         for i in self.rng.permutation(free)[: self.cfg.variants_refreshed_per_reset_round]:

@@ -117,8 +117,9 @@ def print_table(result: dict) -> None:
     for group in ("canonical", "variants"):
         if group in result:
             r = result[group]
-            print(f"{group:<10} {len(r['episodes']):>8} {100 * r['success_rate']:>7.1f}% {r['tracking_error_cm']:>12.2f} "
-                  f"{r['tracking_error_vs_clip_cm']:>11.2f} {r['max_foot_penetration_cm']:>18.2f}")
+            print(f"{group:<10} {len(r['episodes']):>8} {100 * r['success_rate']:>7.1f}% "
+                  f"{r['tracking_error_cm']:>12.2f} {r['tracking_error_vs_clip_cm']:>11.2f} "
+                  f"{r['max_foot_penetration_cm']:>18.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:

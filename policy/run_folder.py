@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from .train import Trainer
 
 CSV_FIELDS = ["iteration", "samples", "wall_s", "samples_per_s", "mean_reward", "mean_episode_length",
-              "success_from_standing", "standing_survival_s", "standing_episodes", "mean_body_error_m", "value_loss", "surrogate_loss",
-              "learning_rate", "action_std", "body_position_scale"]
+              "success_from_standing", "standing_survival_s", "standing_episodes", "mean_body_error_m",
+              "value_loss", "surrogate_loss", "learning_rate", "action_std", "body_position_scale"]
 
 
 
@@ -32,9 +32,10 @@ def write_curve(csv_path: Path, png_path: Path) -> None:
         return
     x = np.array([float(r["samples"]) for r in rows]) / 1e6
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
-    for ax, key, label in zip(axes, ("success_from_standing", "mean_reward", "mean_episode_length", "mean_body_error_m"),
-                              ("standing starts that survive clip + 2 s", "mean reward per step", "episode length (steps)",
-                               "mean body distance from the reference (m)")):
+    keys = ("success_from_standing", "mean_reward", "mean_episode_length", "mean_body_error_m")
+    labels = ("standing starts that survive clip + 2 s", "mean reward per step", "episode length (steps)",
+              "mean body distance from the reference (m)")
+    for ax, key, label in zip(axes, keys, labels):
         ax.plot(x, [float(r[key]) for r in rows])
         ax.set_xlabel("samples (M)")
         ax.set_title(label, fontsize=10)

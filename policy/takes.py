@@ -97,7 +97,8 @@ def remeasure(folder: Path, episodes: int) -> list[dict]:
             policy.metadata["remeasured_from"] = before
         save_policy(path, policy)
         note = "" if behaves_like == take else f" (now behaves like '{behaves_like}')"
-        print(f"take '{take}': {100 * row['success_rate']:.0f}% landed, median turn {row['median_turn_deg']:.0f} deg{note}")
+        print(f"take '{take}': {100 * row['success_rate']:.0f}% landed, "
+              f"median turn {row['median_turn_deg']:.0f} deg{note}")
         rows.append(row)
     return rows
 

@@ -3,9 +3,9 @@
 Several GPUs: `torchrun --nproc_per_node=N -m policy.train --device cuda --out runs/NAME` (policy/distributed.py).
 
 PPO from rsl-rl-lib over the imitation environment: MuJoCo's CPU batch on --device cpu, MuJoCo Warp on the
-GPU with --device cuda (observations, rewards and actions stay on the GPU); --backend picks one explicitly. Writes runs/NAME/checkpoint.pt every few minutes,
-numbered snapshots (for the takes), log.csv, TensorBoard scalars and learning_curve.png as it trains
-(policy/run_folder.py).
+GPU with --device cuda (observations, rewards and actions stay on the GPU); --backend picks one explicitly.
+Writes runs/NAME/checkpoint.pt every few minutes, numbered snapshots (for the takes), log.csv, TensorBoard
+scalars and learning_curve.png as it trains (policy/run_folder.py).
 """
 
 from __future__ import annotations
