@@ -467,3 +467,27 @@ def test_noise_ceiling_falls_from_the_initial_noise_and_caps_a_run(tmp_path: Pat
     assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--noise-ceiling", "2", "1", "0.1"]) == 2
     assert "--noise-ceiling takes FROM and TO in million samples (0 <= FROM <= TO)" in capsys.readouterr().err
     assert not bad.exists()
+
+
+def test_rollout_runs_torch_on_one_thread_and_the_update_on_all(tmp_path: Path, clip_path: Path):
+    trainer = train.Trainer(tiny_config(), clip_path, tmp_path / "threads")
+    threads = torch.get_num_threads()
+    seen = {"act": set(), "update": set()}
+    act, update = trainer.alg.act, trainer.alg.update
+
+    def spy_act(obs):
+        seen["act"].add(torch.get_num_threads())
+        return act(obs)
+
+    def spy_update():
+        seen["update"].add(torch.get_num_threads())
+        return update()
+
+    trainer.alg.act, trainer.alg.update = spy_act, spy_update
+    torch.set_num_threads(2)
+    try:
+        trainer.iterate()
+        assert seen == {"act": {1}, "update": {2}}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
