@@ -364,7 +364,7 @@ def _train_loop(trainer: Trainer, iterations: int | None, minutes: float | None,
 
 # Flags that shape a new run (their values are stored in its checkpoint's config); each defaults to None.
 NEW_RUN_FLAGS = ("--num-envs", "--learning-rate", "--late-learning-rate", "--init-std", "--noise-ceiling",
-                 "--learning-epochs", "--mini-batches", "--mirror", "--privileged-critic", "--hidden-dims",
+                 "--gamma", "--learning-epochs", "--mini-batches", "--mirror", "--privileged-critic", "--hidden-dims",
                  "--snapshot-every", "--max-foot-depth", "--reference-feet", "--canonical-fraction",
                  "--max-body-error", "--adaptive-body-kernel", "--tiny")
 
@@ -403,6 +403,11 @@ def new_run_config(args: argparse.Namespace) -> TrainConfig:
                                 f"(above 0, at most the initial noise {cfg.ppo.init_std:g}), e.g. 1.5 3.5 0.15; "
                                 f"got {start:g} {end:g} {std:g}.")
         cfg.ppo.noise_ceiling = (int(start * 1e6), int(end * 1e6), std)
+    if args.gamma is not None:
+        if not 0 < args.gamma < 1:
+            raise BackflipError(f"--gamma is the discount per control step, between 0 and 1, e.g. 0.97; got "
+                                f"{args.gamma:g}.")
+        cfg.ppo.gamma = args.gamma
     if args.learning_epochs is not None:
         if not args.learning_epochs >= 1:
             raise BackflipError(f"--learning-epochs must be 1 or more, e.g. 10; got {args.learning_epochs}.")
@@ -477,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise-ceiling", type=float, nargs=3, metavar=("FROM", "TO", "STD"),
                         help="cap a new run's action noise by a ceiling that falls from the initial noise to STD "
                         "between FROM and TO million samples (default: the noise is learned freely)")
+    parser.add_argument("--gamma", type=float, help="a new run's discount per control step (default from PPOConfig)")
     parser.add_argument("--learning-epochs", type=int, metavar="N",
                         help="a new run's PPO passes over each batch (default from PPOConfig)")
     parser.add_argument("--mini-batches", type=int, metavar="N",

@@ -491,3 +491,13 @@ def test_rollout_runs_torch_on_one_thread_and_the_update_on_all(tmp_path: Path, 
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(threads)
+
+
+def test_gamma_sets_a_new_runs_discount_and_a_bad_one_is_refused(tmp_path: Path, clip_path: Path, capsys):
+    state = tiny_cli_run(tmp_path / "short_horizon", clip_path, "--gamma", "0.95")
+    assert state["config"]["ppo"]["gamma"] == 0.95
+    assert train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, tmp_path / "again").alg.gamma == 0.95
+    bad = tmp_path / "bad"
+    assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", "--gamma", "1"]) == 2
+    assert "--gamma is the discount per control step, between 0 and 1" in capsys.readouterr().err
+    assert not bad.exists()
