@@ -28,7 +28,10 @@ class PPOConfig:
     desired_kl: float = 0.01
     """Target KL for the adaptive schedule."""
     gamma: float = 0.97
-    """Discount per control step (30 Hz): a horizon of about 1 s, long enough to see the landing coming."""
+    """Discount per control step (30 Hz): a horizon of about 1 s, long enough to see the landing coming. At 3.5M
+    samples (seed 1, selection seeds) 0.95 tracked 6.77 / 7.83 cm against 7.98 / 9.14 (scratch18 against scratch9),
+    and 5.65 / 6.14 at 5M (the best 5M figure measured); 0.9 tracked the canonical body closer still but landed
+    later (69.5% / 33.5% at 3.5M). One seed each, so 0.97 stays."""
     lam: float = 0.95
     """GAE lambda."""
     num_steps_per_env: int = 32
