@@ -54,6 +54,10 @@ class PPOConfig:
     mirror_augmentation: bool = True
     """Also learn from the left-right mirror image of every sample (policy/mirror_augmentation.py). Off until
     scratch8; scratch6 (on) against scratch5 (off): 4.82 / 5.59 cm at 14.0M samples against 5.79 / 6.56 at 13.0M."""
+    mirror_rollout_log_prob: bool = False
+    """Give each mirror image the larger of its own old log-probability, under the policy that collected the
+    batch, and its original's (True), or its original's alone, as rsl-rl does (False; policy/mirror_augmentation.py
+    says why it matters and why not its own alone)."""
     privileged_critic: bool = False
     """Also show the critic each body's offset from its reference (ImitationEnv.privileged_observations), what
     the rewards are made of; the actor, and so the exported policy, sees only the core's observation. On by

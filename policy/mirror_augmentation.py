@@ -2,14 +2,25 @@
 sample (core.mirror), so one side's experience teaches the other (Mittal et al., ICRA 2024).
 
 rsl-rl repeats a sample's advantage and old log-probability for its mirror image, which holds while the
-policy treats both sides alike. The mirror image of a sample follows the mirrored reference, which the policy
-observes: the clip's two sides differ by 5 degrees per joint angle on average (up to 17 at the shoulders), so
-the images teach a neighbouring task, not the same one. The observation normalizer keeps learning from the
-real samples only.
+policy treats both sides alike. A trained policy does not quite: at scratch18's 5.0M snapshot the mirror
+images' log-probabilities under the rollout policy differ from their originals' by 1.5 (standard deviation),
+so before the first gradient step 79% of the images' PPO ratios are already outside the clip range of 0.8-1.2
+(some are clipped from the start, others are weighted up to many times over; benchmarks/mirror_log_prob_gap.py
+measures it). Giving every image its own old log-probability instead, under the policy that collected the
+batch, diverged (scratch21: surrogate loss 1e7 and NaN weights at 1.2M samples): an image's action need not be
+one the policy would take, and where it lies far out in the policy's tail a small step multiplies its ratio,
+which PPO's clip leaves unbounded for a negative advantage. The repeated log-probability had silenced those
+images (their ratio starts far below 1). So PPOConfig.mirror_rollout_log_prob takes the larger of the two:
+an image at least as likely as its original starts at ratio 1, as a real sample does; an unlikely one stays
+as rsl-rl leaves it. The mirror image of a sample follows the mirrored reference, which the
+policy observes: the clip's two sides differ by 5 degrees per joint angle on average (up to 17 at the
+shoulders), so the images teach a neighbouring task, not the same one. The observation normalizer keeps
+learning from the real samples only.
 """
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from typing import Any
 
@@ -55,15 +66,51 @@ def augment(env: Any = None, obs: TensorDict | None = None, actions: torch.Tenso
 
 class AugmentationOnly(Symmetry):
     """rsl-rl's Symmetry for augmentation without the mirror loss. With the loss off, rsl-rl still runs the actor
-    once more per mini-batch to log it: about 15% of each update, 7% of a training iteration on 2 cores."""
+    once more per mini-batch to log it: about 15% of each update, 7% of a training iteration on 2 cores.
+
+    With rollout_log_prob, a mirror image's old log-probability is the larger of its own under the policy that
+    collected the batch (remember_rollout_policy() before each update) and its original's (the module says
+    why): one more forward pass of the actor over the images per mini-batch, without gradients."""
+
+    def __init__(self, *args: Any, rollout_log_prob: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.rollout_log_prob = rollout_log_prob
+        self.rollout_actor: torch.nn.Module | None = None
+
+    def remember_rollout_policy(self, actor: torch.nn.Module) -> None:
+        """Keep a copy of the actor (weights and normalizer) as it was while it collected the batch."""
+        if not self.rollout_log_prob:
+            return
+        if self.rollout_actor is None:
+            self.rollout_actor = copy.deepcopy(actor)
+        else:
+            self.rollout_actor.load_state_dict(actor.state_dict())
+
+    def augment_batch(self, batch: Any, original_batch_size: int) -> None:
+        super().augment_batch(batch, original_batch_size)
+        if self.rollout_actor is None or not self.use_data_augmentation:
+            return
+        n = original_batch_size
+        with torch.no_grad():
+            self.rollout_actor(batch.observations[n:], stochastic_output=True)
+            own = self.rollout_actor.get_output_log_prob(batch.actions[n:]).reshape(-1, 1)
+        old = batch.old_actions_log_prob
+        batch.old_actions_log_prob = torch.cat([old[:n], torch.maximum(own.to(old), old[n:])])
 
     def compute_loss(self, actor: Any, batch: Any, original_batch_size: int) -> torch.Tensor:
         return torch.zeros((), device=batch.actions.device)
 
 
-def skip_logged_mirror_loss(alg: Any) -> None:
-    """Swap an rsl-rl PPO's augmentation-only Symmetry for AugmentationOnly (the same augmentation, no extra pass)."""
+def skip_logged_mirror_loss(alg: Any, rollout_log_prob: bool = False) -> None:
+    """Swap an rsl-rl PPO's augmentation-only Symmetry for AugmentationOnly (the same augmentation, no extra pass;
+    with rollout_log_prob, the images' own old log-probabilities)."""
     symmetry = alg.symmetry
     if symmetry is not None and symmetry.use_data_augmentation and not symmetry.use_mirror_loss:
         alg.symmetry = AugmentationOnly(env=symmetry.env, data_augmentation_func=symmetry.data_augmentation_func,
-                                        use_data_augmentation=True)
+                                        use_data_augmentation=True, rollout_log_prob=rollout_log_prob)
+
+
+def remember_rollout_policy(alg: Any) -> None:
+    """Before an update: let the mirror augmentation keep the policy that collected the batch (if it uses it)."""
+    if isinstance(alg.symmetry, AugmentationOnly):
+        alg.symmetry.remember_rollout_policy(alg.actor)

@@ -33,7 +33,7 @@ from .backends import BACKENDS, default_backend
 from .config import PPOConfig, TrainConfig
 from .distributed import Dist, from_environment, leave
 from .env import ImitationEnv
-from .mirror_augmentation import skip_logged_mirror_loss
+from .mirror_augmentation import remember_rollout_policy, skip_logged_mirror_loss
 from .paths import DEFAULT_CLIP
 from .run_folder import RunFolder
 from .widen import widened_checkpoint
@@ -100,7 +100,7 @@ class Trainer:
         self.rsl_cfg["multi_gpu"] = dist.rsl_rl_cfg() if dist else None
         self.obs = self._observe(self.env.observations())
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
-        skip_logged_mirror_loss(self.alg)
+        skip_logged_mirror_loss(self.alg, rollout_log_prob=cfg.ppo.mirror_rollout_log_prob)
         self._shrink_initial_actions()
         if dist:
             self.alg.broadcast_parameters()  # every process starts from process 0's networks
@@ -221,6 +221,7 @@ class Trainer:
                 self.standing_length.extend((info["done_frame"][from_standing] / 30.0).tolist())
             self.alg.compute_returns(self.obs)
         self._apply_late_learning_rate()
+        remember_rollout_policy(self.alg)
         losses = self.alg.update()
         self.iteration += 1
         self._iterations_run += 1
@@ -364,7 +365,8 @@ def _train_loop(trainer: Trainer, iterations: int | None, minutes: float | None,
 
 # Flags that shape a new run (their values are stored in its checkpoint's config); each defaults to None.
 NEW_RUN_FLAGS = ("--num-envs", "--learning-rate", "--late-learning-rate", "--init-std", "--noise-ceiling",
-                 "--gamma", "--learning-epochs", "--mini-batches", "--mirror", "--privileged-critic", "--hidden-dims",
+                 "--gamma", "--learning-epochs", "--mini-batches", "--mirror", "--mirror-rollout-log-prob",
+                 "--privileged-critic", "--hidden-dims",
                  "--snapshot-every", "--max-foot-depth", "--reference-feet", "--canonical-fraction",
                  "--max-body-error", "--adaptive-body-kernel", "--tiny")
 
@@ -420,6 +422,8 @@ def new_run_config(args: argparse.Namespace) -> TrainConfig:
         cfg.ppo.mirror_augmentation = args.mirror
     if args.privileged_critic is not None:
         cfg.ppo.privileged_critic = args.privileged_critic
+    if args.mirror_rollout_log_prob is not None:
+        cfg.ppo.mirror_rollout_log_prob = args.mirror_rollout_log_prob
     if args.hidden_dims:
         cfg.ppo.hidden_dims = tuple(args.hidden_dims)
     if args.max_foot_depth is not None:
@@ -490,6 +494,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                         help="whether a new run also learns from the left-right mirror image of every sample "
                         "(default: it does; PPOConfig.mirror_augmentation)")
+    parser.add_argument("--mirror-rollout-log-prob", action=argparse.BooleanOptionalAction,
+                        help="whether a new run gives each mirror image the larger of its own old log-probability "
+                        "under the policy that collected it and its original's (default: its original's, as rsl-rl "
+                        "does; PPOConfig.mirror_rollout_log_prob)")
     parser.add_argument("--privileged-critic", action=argparse.BooleanOptionalAction,
                         help="whether a new run's critic also sees each body's offset from its reference (default: "
                         "it does not; PPOConfig.privileged_critic; the exported policy is the same either way)")

@@ -343,6 +343,52 @@ def test_mirror_run_learns_from_both_sides_and_resumes_with_it(tmp_path: Path, c
     assert train.Trainer(config, clip_path, tmp_path / "plain_again").alg.symmetry is None
 
 
+def _first_mini_batch_log_probs(trainer: train.Trainer) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """One iteration; from its first mini-batch, before any gradient step: the old log-probabilities PPO's ratio
+    divides by and the actor's own log-probabilities of the same actions, originals first, then mirror images."""
+    symmetry, captured = trainer.alg.symmetry, []
+    augment_batch = symmetry.augment_batch
+
+    def capture(batch, original_batch_size):
+        augment_batch(batch, original_batch_size)
+        if not captured:
+            with torch.no_grad():
+                trainer.alg.actor(batch.observations, stochastic_output=True)
+                own = trainer.alg.actor.get_output_log_prob(batch.actions)
+            captured.append((batch.old_actions_log_prob.reshape(-1).clone(), own.clone(), original_batch_size))
+
+    symmetry.augment_batch = capture
+    trainer.iterate()
+    return captured[0]
+
+
+def test_mirror_images_can_have_their_own_old_log_prob(tmp_path: Path, clip_path: Path):
+    run = tmp_path / "own"
+    state = tiny_cli_run(run, clip_path, "--mirror-rollout-log-prob")
+    assert state["config"]["ppo"]["mirror_rollout_log_prob"] is True
+    for own_log_prob in (True, False):
+        config = TrainConfig.from_dict(state["config"])
+        config.ppo.mirror_rollout_log_prob = own_log_prob
+        trainer = train.Trainer(config, clip_path, run)
+        trainer.load(run / "checkpoint.pt")
+        torch.manual_seed(0)
+        with torch.no_grad():  # a policy that treats the two sides unlike each other, as a trained one does
+            trainer.alg.actor.mlp[-1].bias.add_(0.05 * torch.randn_like(trainer.alg.actor.mlp[-1].bias))
+        old, own, n = _first_mini_batch_log_probs(trainer)
+        assert old.shape == own.shape == (2 * n,)
+        if own_log_prob:  # the larger of an image's own and its original's: the likelier images start at ratio 1
+            torch.testing.assert_close(old[n:], torch.maximum(own[n:], old[:n]), atol=1e-4, rtol=1e-4)
+            likelier = own[n:] > old[:n] + 0.1
+            assert likelier.any() and (own[n:] < old[:n] - 0.1).any()
+            torch.testing.assert_close(old[n:][likelier], own[n:][likelier], atol=1e-4, rtol=1e-4)
+        else:  # rsl-rl's way: the originals' repeated, which the policy does not give the images
+            torch.testing.assert_close(old[n:], old[:n])
+            assert (old[n:] - own[n:]).abs().max() > 0.1
+    assert TrainConfig.from_dict({**state["config"], "ppo": {k: v for k, v in state["config"]["ppo"].items()
+                                                            if k != "mirror_rollout_log_prob"}}
+                                 ).ppo.mirror_rollout_log_prob is False  # runs from before the flag
+
+
 def test_mirror_augmentation_appends_the_cores_mirror_images():
     rng = np.random.default_rng(0)
     obs, actions = rng.normal(size=(5, OBS_DIM)), rng.normal(size=(5, NUM_ACTIONS))
