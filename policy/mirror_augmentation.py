@@ -88,7 +88,7 @@ class AugmentationOnly(Symmetry):
 
     def augment_batch(self, batch: Any, original_batch_size: int) -> None:
         super().augment_batch(batch, original_batch_size)
-        if self.rollout_actor is None or not self.use_data_augmentation:
+        if self.rollout_actor is None:  # rollout_log_prob off (this class always augments)
             return
         n = original_batch_size
         with torch.no_grad():

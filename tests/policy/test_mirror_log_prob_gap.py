@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
+from tensordict import TensorDict
 
 from benchmarks import mirror_log_prob_gap as gap
 
 
 def _no_mirror(obs=None, actions=None, env=None):
     """An 'image' that is the sample itself, appended as the augmentation appends the real one."""
-    from tensordict import TensorDict
-    import torch
-
     both_obs = None if obs is None else TensorDict({k: torch.cat([obs[k], obs[k]]) for k in obs.keys()},
                                                    batch_size=[2 * obs.batch_size[0]])
     return both_obs, None if actions is None else torch.cat([actions, actions])
