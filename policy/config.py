@@ -31,7 +31,8 @@ class PPOConfig:
     """Discount per control step (30 Hz): a horizon of about 1 s, long enough to see the landing coming. At 3.5M
     samples (seed 1, selection seeds) 0.95 tracked 6.77 / 7.83 cm against 7.98 / 9.14 (scratch18 against scratch9),
     and 5.65 / 6.14 at 5M (the best 5M figure measured); 0.9 tracked the canonical body closer still but landed
-    later (69.5% / 33.5% at 3.5M). One seed each, so 0.97 stays."""
+    later (69.5% / 33.5% at 3.5M). 0.95 fell behind by 8.5M (5.24 / 6.55 cm against 4.94 / 5.81), and with
+    mirror_rollout_log_prob a second seed tracked 7.79 at 3.5M (scratch23), so 0.97 stays."""
     lam: float = 0.95
     """GAE lambda."""
     num_steps_per_env: int = 32
@@ -57,7 +58,8 @@ class PPOConfig:
     mirror_rollout_log_prob: bool = False
     """Give each mirror image the larger of its own old log-probability, under the policy that collected the
     batch, and its original's (True), or its original's alone, as rsl-rl does (False; policy/mirror_augmentation.py
-    says why it matters and why not its own alone)."""
+    says why it matters and why not its own alone). Off: with gamma 0.95, at 3.5M samples seed 1 tracked 6.13 cm
+    on the canonical body (scratch22) and seed 2 7.79 (scratch23), where 0.97 without it tracked 7.98 (scratch9)."""
     privileged_critic: bool = False
     """Also show the critic each body's offset from its reference (ImitationEnv.privileged_observations), what
     the rewards are made of; the actor, and so the exported policy, sees only the core's observation. On by
