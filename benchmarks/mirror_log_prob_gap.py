@@ -40,7 +40,7 @@ def mirror_log_prob_gap(checkpoint: Path, clip: Path = DEFAULT_CLIP, envs: int =
             seen.append(obs)
             actions.append(action)
             log_probs.append(actor.get_output_log_prob(action))
-            obs = trainer._observe(trainer.env.step(trainer.env.actions_in(action))[0])
+            obs = trainer.observation_dict(trainer.env.step(trainer.env.actions_in(action))[0])
         n = envs * steps
         both_obs, both_actions = mirror(obs=torch.cat(seen), actions=torch.cat(actions))
         actor(both_obs, stochastic_output=True)

@@ -27,12 +27,12 @@ class PPOConfig:
     floor in our runs: the per-minibatch KL check fires long before a useful step is taken)."""
     desired_kl: float = 0.01
     """Target KL for the adaptive schedule."""
-    gamma: float = 0.97
-    """Discount per control step (30 Hz): a horizon of about 1 s, long enough to see the landing coming. At 3.5M
-    samples (seed 1, selection seeds) 0.95 tracked 6.77 / 7.83 cm against 7.98 / 9.14 (scratch18 against scratch9),
-    and 5.65 / 6.14 at 5M (the best 5M figure measured); 0.9 tracked the canonical body closer still but landed
-    later (69.5% / 33.5% at 3.5M). 0.95 fell behind by 8.5M (5.24 / 6.55 cm against 4.94 / 5.81), and with
-    mirror_rollout_log_prob a second seed tracked 7.79 at 3.5M (scratch23), so 0.97 stays."""
+    gamma: float = 0.95
+    """Discount per control step (30 Hz): a horizon of about 0.7 s, DeepMimic's. 0.97 (about 1.1 s) until
+    scratch24. Alone, 0.95 was ahead early and behind late (scratch18 against scratch9, seed 1: 6.77 / 7.83 cm
+    against 7.98 / 9.14 at 3.5M samples, 5.24 / 6.55 against 4.94 / 5.81 at 8.5M); with mirror_rollout_log_prob
+    it stays ahead (scratch22 4.77 / 5.57 at 8.5M). 0.9 tracked the canonical body closer still early but landed
+    later (69.5% / 33.5% at 3.5M)."""
     lam: float = 0.95
     """GAE lambda."""
     num_steps_per_env: int = 32
@@ -55,11 +55,13 @@ class PPOConfig:
     mirror_augmentation: bool = True
     """Also learn from the left-right mirror image of every sample (policy/mirror_augmentation.py). Off until
     scratch8; scratch6 (on) against scratch5 (off): 4.82 / 5.59 cm at 14.0M samples against 5.79 / 6.56 at 13.0M."""
-    mirror_rollout_log_prob: bool = False
+    mirror_rollout_log_prob: bool = True
     """Give each mirror image the larger of its own old log-probability, under the policy that collected the
-    batch, and its original's (True), or its original's alone, as rsl-rl does (False; policy/mirror_augmentation.py
-    says why it matters and why not its own alone). Off: with gamma 0.95, at 3.5M samples seed 1 tracked 6.13 cm
-    on the canonical body (scratch22) and seed 2 7.79 (scratch23), where 0.97 without it tracked 7.98 (scratch9)."""
+    batch, and its original's (True), or its original's alone, as rsl-rl does (False, until scratch24;
+    policy/mirror_augmentation.py says why it matters and why not its own alone). With gamma 0.95, same seed
+    (scratch22 against scratch18), canonical / variants cm at 3.5M, 5.0M, 7.0M, 8.5M samples: 6.13 / 7.32 against
+    6.77 / 7.83, 5.22 / 6.12 against 5.65 / 6.14, 4.65 / 5.34 against 5.50 / 6.28, 4.77 / 5.57 against 5.24 /
+    6.55. Its second seed (scratch23) measured 5.09 / 5.78 at 7.0M. About 8% more time per sample."""
     privileged_critic: bool = False
     """Also show the critic each body's offset from its reference (ImitationEnv.privileged_observations), what
     the rewards are made of; the actor, and so the exported policy, sees only the core's observation. On by
@@ -141,6 +143,7 @@ class TrainConfig:
         env = {"reference_flight": "clip", "reference_feet": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10),
                "body_position_scale": 100.0, "max_foot_depth": None, "adaptive_body_position_scale": False,
                **d["env"]}
-        ppo = {"late_learning_rate": None, "mirror_augmentation": False, "privileged_critic": False, **ppo}
+        ppo = {"late_learning_rate": None, "mirror_augmentation": False, "mirror_rollout_log_prob": False,
+               "privileged_critic": False, **ppo}
         rest = {k: v for k, v in d.items() if k not in ("env", "ppo")}
         return TrainConfig(env=EnvConfig(**env), ppo=PPOConfig(**ppo), **rest)

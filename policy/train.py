@@ -98,7 +98,7 @@ class Trainer:
                                 device=device if backend == "warp" else "cpu")
         self.rsl_cfg = cfg.ppo.rsl_rl_cfg()
         self.rsl_cfg["multi_gpu"] = dist.rsl_rl_cfg() if dist else None
-        self.obs = self._observe(self.env.observations())
+        self.obs = self.observation_dict(self.env.observations())
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
         skip_logged_mirror_loss(self.alg, rollout_log_prob=cfg.ppo.mirror_rollout_log_prob)
         self._shrink_initial_actions()
@@ -132,13 +132,13 @@ class Trainer:
                 actions = self.alg.act(self.obs)
                 self.alg.transition.clear()
                 obs, *_ = self.env.step(self.env.actions_in(actions))
-                self.obs = self._observe(obs)
+                self.obs = self.observation_dict(obs)
                 seen.append(self.obs)
         batch = torch.cat(seen)
         self.alg.actor.update_normalization(batch)
         self.alg.critic.update_normalization(batch)
 
-    def _observe(self, obs: object) -> TensorDict:
+    def observation_dict(self, obs: object) -> TensorDict:
         """The env's observation (and, for a privileged critic, the critic's extra one) as rsl-rl's TensorDict."""
         groups = {"policy": self.env.as_torch(obs, self.device)}
         if self.cfg.ppo.privileged_critic:
@@ -208,7 +208,7 @@ class Trainer:
             for _ in range(self.cfg.ppo.num_steps_per_env):
                 actions = self.alg.act(self.obs)
                 obs, reward, terminated, timed_out, info = env.step(env.actions_in(actions))
-                self.obs = self._observe(obs)
+                self.obs = self.observation_dict(obs)
                 dones = env.as_torch(terminated | timed_out, device)
                 extras = {"time_outs": env.as_torch(timed_out, device).to(torch.float32)}
                 self.alg.process_env_step(self.obs, env.as_torch(reward, device).to(torch.float32), dones, extras)
@@ -496,8 +496,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: it does; PPOConfig.mirror_augmentation)")
     parser.add_argument("--mirror-rollout-log-prob", action=argparse.BooleanOptionalAction,
                         help="whether a new run gives each mirror image the larger of its own old log-probability "
-                        "under the policy that collected it and its original's (default: its original's, as rsl-rl "
-                        "does; PPOConfig.mirror_rollout_log_prob)")
+                        "under the policy that collected it and its original's, where rsl-rl repeats its original's "
+                        "(default: it does; PPOConfig.mirror_rollout_log_prob)")
     parser.add_argument("--privileged-critic", action=argparse.BooleanOptionalAction,
                         help="whether a new run's critic also sees each body's offset from its reference (default: "
                         "it does not; PPOConfig.privileged_critic; the exported policy is the same either way)")
