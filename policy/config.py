@@ -139,7 +139,7 @@ class TrainConfig:
         ppo["hidden_dims"] = tuple(ppo["hidden_dims"])
         # Checkpoints from before a field existed, or before its default changed while it was not yet stored,
         # trained as its old value: the clip as is, flip10's weights, the body-position kernel of then, the feet as
-        # captured, no foot-depth end, a fixed kernel, one learning rate, no mirror images.
+        # captured, no foot-depth end, a fixed kernel, one learning rate, no mirror images, rsl-rl's mirror ratio.
         env = {"reference_flight": "clip", "reference_feet": "clip", "reward_weights": dict(WEIGHTS_UNTIL_FLIP10),
                "body_position_scale": 100.0, "max_foot_depth": None, "adaptive_body_position_scale": False,
                **d["env"]}
