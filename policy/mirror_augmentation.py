@@ -20,7 +20,6 @@ learning from the real samples only.
 
 from __future__ import annotations
 
-import copy
 from functools import lru_cache
 from typing import Any
 
@@ -69,33 +68,45 @@ class AugmentationOnly(Symmetry):
     once more per mini-batch to log it: about 15% of each update, 7% of a training iteration on 2 cores.
 
     With rollout_log_prob, a mirror image's old log-probability is the larger of its own under the policy that
-    collected the batch (remember_rollout_policy() before each update) and its original's (the module says
-    why): one more forward pass of the actor over the images per mini-batch, without gradients."""
+    collected the batch and its original's (the module says why). remember_rollout_policy() computes the images'
+    own in one pass over the whole batch before the update, while the actor is still that policy; they reach
+    each mini-batch as one more entry of the storage's distribution parameters, which rsl-rl's mini-batch
+    generator indexes with the rest, and augment_batch() takes them off again. (Until stop 30 a copy of the
+    rollout actor ran over the images of every mini-batch of every epoch: ten passes over the batch where one
+    does, about 7% of an iteration.)"""
 
     def __init__(self, *args: Any, rollout_log_prob: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.rollout_log_prob = rollout_log_prob
-        self.rollout_actor: torch.nn.Module | None = None
+        self._storage_carries_images = False
 
-    def remember_rollout_policy(self, actor: torch.nn.Module) -> None:
-        """Keep a copy of the actor (weights and normalizer) as it was while it collected the batch."""
+    def remember_rollout_policy(self, actor: torch.nn.Module, storage: Any) -> None:
+        """Before an update: every mirror image's own log-probability under the actor as it collected the batch,
+        appended to the storage's distribution parameters (T, N, 1)."""
         if not self.rollout_log_prob:
             return
-        if self.rollout_actor is None:
-            self.rollout_actor = copy.deepcopy(actor)
-        else:
-            self.rollout_actor.load_state_dict(actor.state_dict())
+        params = tuple(storage.distribution_params)
+        if self._storage_carries_images:  # last update's entry: rollouts write only the distribution's own
+            params = params[:-1]
+        obs, actions = storage.observations.flatten(0, 1), storage.actions.flatten(0, 1)
+        both_obs, both_actions = self.data_augmentation_func(env=self.env, obs=obs, actions=actions)
+        n = actions.shape[0]
+        with torch.no_grad():
+            actor(both_obs[n:], stochastic_output=True)
+            own = actor.get_output_log_prob(both_actions[n:]).reshape(*storage.actions.shape[:2], 1)
+        storage.distribution_params = (*params, own)
+        self._storage_carries_images = True
 
     def augment_batch(self, batch: Any, original_batch_size: int) -> None:
+        own = None
+        if self._storage_carries_images:
+            *params, own = batch.old_distribution_params
+            batch.old_distribution_params = tuple(params)
         super().augment_batch(batch, original_batch_size)
-        if self.rollout_actor is None:  # rollout_log_prob off (this class always augments)
+        if own is None:  # rollout_log_prob off (this class always augments)
             return
-        n = original_batch_size
-        with torch.no_grad():
-            self.rollout_actor(batch.observations[n:], stochastic_output=True)
-            own = self.rollout_actor.get_output_log_prob(batch.actions[n:]).reshape(-1, 1)
-        old = batch.old_actions_log_prob
-        batch.old_actions_log_prob = torch.cat([old[:n], torch.maximum(own.to(old), old[n:])])
+        n, old = original_batch_size, batch.old_actions_log_prob
+        batch.old_actions_log_prob = torch.cat([old[:n], torch.maximum(own.reshape(-1, 1).to(old), old[n:])])
 
     def compute_loss(self, actor: Any, batch: Any, original_batch_size: int) -> torch.Tensor:
         return torch.zeros((), device=batch.actions.device)
@@ -111,6 +122,6 @@ def skip_logged_mirror_loss(alg: Any, rollout_log_prob: bool = False) -> None:
 
 
 def remember_rollout_policy(alg: Any) -> None:
-    """Before an update: let the mirror augmentation keep the policy that collected the batch (if it uses it)."""
+    """Before an update: let the mirror augmentation take what it needs of the policy that collected the batch."""
     if isinstance(alg.symmetry, AugmentationOnly):
-        alg.symmetry.remember_rollout_policy(alg.actor)
+        alg.symmetry.remember_rollout_policy(alg.actor, alg.storage)

@@ -101,6 +101,8 @@ class Trainer:
         self.obs = self.observation_dict(self.env.observations())
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
         skip_logged_mirror_loss(self.alg, rollout_log_prob=cfg.ppo.mirror_rollout_log_prob)
+        if str(device).startswith("cpu"):
+            self.alg.optimizer = fused_adam(self.alg.optimizer)
         self._shrink_initial_actions()
         if dist:
             self.alg.broadcast_parameters()  # every process starts from process 0's networks
@@ -169,6 +171,8 @@ class Trainer:
         if tuple(state["config"]["ppo"]["hidden_dims"]) != tuple(self.cfg.ppo.hidden_dims):
             state = widened_checkpoint(state, self.alg.save())  # --init-from into wider networks
         self.alg.load(state, None, strict=True)
+        if str(self.device).startswith("cpu"):
+            self.alg.optimizer = fused_adam(self.alg.optimizer)
         self.iteration, self.samples, self.wall = state["iteration"], state["samples"], state["wall_s"]
         if self.cfg.env.adaptive_body_position_scale and "body_position_scale" in state:
             self.env.body_position_scale = self.env.xp.asarray(np.array(state["body_position_scale"]),
@@ -250,6 +254,20 @@ class Trainer:
             "action_std": round(float(self.alg.get_policy().output_std.detach().mean()), 4),
             "body_position_scale": round(float(self.env.body_position_scale), 1),
         }
+
+
+def fused_adam(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    """The same Adam over the same parameters, stepped by torch's fused kernel: on the CPU torch's default steps
+    one parameter tensor at a time (2.4 ms a step for the two 256-128 networks here, against 0.4-0.6 fused; 80
+    steps an iteration). Its moments and step counts are kept. Needed again after loading a state dict saved by an
+    unfused Adam, whose settings replace the loading optimizer's. Any other optimizer is returned as it is."""
+    if type(optimizer) is not torch.optim.Adam or all(group.get("fused") for group in optimizer.param_groups):
+        return optimizer
+    implementation = ("foreach", "fused", "capturable", "differentiable")
+    groups = [{k: v for k, v in group.items() if k not in implementation} for group in optimizer.param_groups]
+    fused = torch.optim.Adam(groups, fused=True)
+    fused.state = optimizer.state
+    return fused
 
 
 @contextmanager
@@ -368,7 +386,7 @@ NEW_RUN_FLAGS = ("--num-envs", "--learning-rate", "--late-learning-rate", "--ini
                  "--gamma", "--learning-epochs", "--mini-batches", "--mirror", "--mirror-rollout-log-prob",
                  "--privileged-critic", "--hidden-dims",
                  "--snapshot-every", "--max-foot-depth", "--reference-feet", "--canonical-fraction",
-                 "--max-body-error", "--adaptive-body-kernel", "--tiny")
+                 "--max-body-error", "--start-from-standing", "--adaptive-body-kernel", "--tiny")
 
 
 def _refuse_new_run_flags_on_resume(args: argparse.Namespace) -> None:
@@ -443,6 +461,11 @@ def new_run_config(args: argparse.Namespace) -> TrainConfig:
             raise BackflipError(f"--max-body-error is a distance in metres above 0, e.g. 0.8; got "
                                 f"{args.max_body_error:g}.")
         cfg.env.max_body_error = args.max_body_error
+    if args.start_from_standing is not None:
+        if not 0.0 <= args.start_from_standing <= 1.0:
+            raise BackflipError(f"--start-from-standing is a share of episodes, 0 to 1, e.g. 0.25 (1: every episode "
+                                f"starts standing); got {args.start_from_standing:g}.")
+        cfg.env.start_from_standing = args.start_from_standing
     if args.adaptive_body_kernel is not None:
         cfg.env.adaptive_body_position_scale = args.adaptive_body_kernel
     if args.snapshot_every:
@@ -515,6 +538,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-body-error", type=float, metavar="METRES",
                         help="a new run ends episodes where a body is this far from its reference (EnvConfig."
                         "max_body_error; default 0.8)")
+    parser.add_argument("--start-from-standing", type=float, metavar="SHARE",
+                        help="share of a new run's episodes that start standing, at the clip's first frame, as the "
+                        "evaluation's do; the rest start along the reference (EnvConfig.start_from_standing; "
+                        "default 0.25)")
     parser.add_argument("--adaptive-body-kernel", action=argparse.BooleanOptionalAction,
                         help="whether a new run's body-position sharpness follows its own tracking error (default: "
                         "it does; EnvConfig.adaptive_body_position_scale) or stays at body_position_scale")

@@ -84,10 +84,19 @@ def old_checkpoint_config_has_no_privileged_critic(config: dict) -> bool:
 def test_body_pool_and_tracking_termination_flags(tmp_path: Path, clip_path: Path,
                                                   capsys: pytest.CaptureFixture[str]):
     run = tmp_path / "canonical"
-    env = tiny_cli_run(run, clip_path, "--canonical-fraction", "1", "--max-body-error", "0.4")["config"]["env"]
-    assert (env["canonical_fraction"], env["max_body_error"]) == (1.0, 0.4)
+    config = tiny_cli_run(run, clip_path, "--canonical-fraction", "1", "--max-body-error", "0.4",
+                          "--start-from-standing", "1")["config"]
+    env = config["env"]
+    assert (env["canonical_fraction"], env["max_body_error"], env["start_from_standing"]) == (1.0, 0.4, 1.0)
+    trainer = train.Trainer(TrainConfig.from_dict(config), clip_path, run)
+    started = []
+    for _ in range(4):  # every episode begins standing: the first ones and those after each that ended
+        trainer.iterate()
+        started.append(int(trainer.env.start_frame.max()))
+    assert started == [0, 0, 0, 0] and trainer.lengths
     for flag, value, message in [("--canonical-fraction", "1.5", "--canonical-fraction is a share of the body pool"),
-                                 ("--max-body-error", "0", "--max-body-error is a distance in metres above 0")]:
+                                 ("--max-body-error", "0", "--max-body-error is a distance in metres above 0"),
+                                 ("--start-from-standing", "-0.1", "--start-from-standing is a share of episodes")]:
         bad = tmp_path / f"bad{flag}"
         assert train.main(["--out", str(bad), "--clip", str(clip_path), "--tiny", flag, value]) == 2
         assert message in capsys.readouterr().err and not bad.exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import csv
 import json
 import shutil
@@ -43,6 +45,43 @@ def test_checkpoint_round_trip(tiny_run: Path, clip_path: Path):
         assert torch.equal(trainer.alg.actor.state_dict()[key], value), key
     obs = trainer.env.observations()
     assert obs.shape == (8, trainer.env.num_obs) and np.all(np.isfinite(obs))
+
+
+def test_adam_is_stepped_fused_with_the_same_arithmetic_and_stays_fused_after_an_older_checkpoint(
+        tiny_run: Path, clip_path: Path, tmp_path: Path):
+    torch.manual_seed(0)
+    nets = [torch.nn.Linear(5, 3), torch.nn.Linear(5, 3)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    initial = [p.detach().clone() for p in nets[0].parameters()]
+    plain = torch.optim.Adam(nets[0].parameters(), lr=1e-2)
+    fused = train.fused_adam(torch.optim.Adam(nets[1].parameters(), lr=1e-2))
+    x = torch.randn(16, 5)
+    for optimizer, net in ((plain, nets[0]), (fused, nets[1])):
+        for _ in range(5):
+            optimizer.zero_grad()
+            net(x).pow(2).sum().backward()
+            optimizer.step()
+    assert fused.param_groups[0]["fused"] is True and fused.param_groups[0]["lr"] == 1e-2
+    for a, b, start in zip(nets[0].parameters(), nets[1].parameters(), initial):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+        assert (a - start).abs().max() > 1e-3  # both moved, the same way
+    # A checkpoint saved by an unfused Adam (every run before stop 30) replaces the optimizer's settings on load:
+    # the trainer fuses it again, keeping the moments it loaded.
+    state = train.load_checkpoint(tiny_run / "checkpoint.pt")
+    for group in state["optimizer_state_dict"]["param_groups"]:
+        group["fused"], group["foreach"] = None, None
+    older = tmp_path / "older.pt"
+    train.save_checkpoint(state, older)
+    trainer = train.Trainer(TrainConfig.from_dict(state["config"]), clip_path, tmp_path)
+    trainer.load(older)
+    optimizer = trainer.alg.optimizer
+    assert all(group["fused"] is True for group in optimizer.param_groups)
+    saved = state["optimizer_state_dict"]["state"]
+    loaded = optimizer.state_dict()["state"]
+    assert saved.keys() == loaded.keys() and len(saved) > 0
+    for key in saved:
+        torch.testing.assert_close(loaded[key]["exp_avg_sq"], saved[key]["exp_avg_sq"])
+    trainer.iterate()  # and it trains
 
 
 def test_resume_continues_the_count(tmp_path: Path, tiny_run: Path, clip_path: Path):
@@ -334,32 +373,40 @@ def test_mirror_run_learns_from_both_sides_and_resumes_with_it(tmp_path: Path, c
     ppo = trainer.cfg.ppo
     batch = trainer.env.num_envs * ppo.num_steps_per_env // ppo.num_mini_batches
     # every mini-batch of every epoch is doubled for the update, and nothing else is mirrored: no mirror loss is
-    # computed only to be logged (rsl-rl's own Symmetry mirrors the actor's actions once more per mini-batch)
+    # computed only to be logged (rsl-rl's own Symmetry mirrors the actor's actions once more per mini-batch);
+    # the images' own old log-probabilities take one pass over the whole batch before the update
+    assert ppo.mirror_rollout_log_prob
+    whole = trainer.env.num_envs * ppo.num_steps_per_env
+    assert seen[0] == (whole, 2 * whole)
     assert seen.count((batch, 2 * batch)) == ppo.num_learning_epochs * ppo.num_mini_batches
-    assert len(seen) == ppo.num_learning_epochs * ppo.num_mini_batches
+    assert len(seen) == ppo.num_learning_epochs * ppo.num_mini_batches + 1
     plain = tmp_path / "plain"
     config = TrainConfig.from_dict(tiny_cli_run(plain, clip_path, "--no-mirror")["config"])
     assert config.ppo.mirror_augmentation is False
     assert train.Trainer(config, clip_path, tmp_path / "plain_again").alg.symmetry is None
 
 
-def _first_mini_batch_log_probs(trainer: train.Trainer) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """One iteration; from its first mini-batch, before any gradient step: the old log-probabilities PPO's ratio
-    divides by and the actor's own log-probabilities of the same actions, originals first, then mirror images."""
-    symmetry, captured = trainer.alg.symmetry, []
-    augment_batch = symmetry.augment_batch
+def _mini_batch_log_probs(trainer: train.Trainer) -> list[tuple[torch.Tensor, torch.Tensor, int]]:
+    """One iteration; from each of its mini-batches: the old log-probabilities PPO's ratio divides by and the
+    log-probabilities of the same actions under the policy that collected the batch (a copy of the actor as the
+    update begins), originals first, then mirror images."""
+    symmetry, captured, rollout_actor = trainer.alg.symmetry, [], []
+    remember, augment_batch = symmetry.remember_rollout_policy, symmetry.augment_batch
+
+    def keep_a_copy(actor, storage):
+        rollout_actor.append(copy.deepcopy(actor))
+        remember(actor, storage)
 
     def capture(batch, original_batch_size):
         augment_batch(batch, original_batch_size)
-        if not captured:
-            with torch.no_grad():
-                trainer.alg.actor(batch.observations, stochastic_output=True)
-                own = trainer.alg.actor.get_output_log_prob(batch.actions)
-            captured.append((batch.old_actions_log_prob.reshape(-1).clone(), own.clone(), original_batch_size))
+        with torch.no_grad():
+            rollout_actor[0](batch.observations, stochastic_output=True)
+            own = rollout_actor[0].get_output_log_prob(batch.actions)
+        captured.append((batch.old_actions_log_prob.reshape(-1).clone(), own.clone(), original_batch_size))
 
-    symmetry.augment_batch = capture
+    symmetry.remember_rollout_policy, symmetry.augment_batch = keep_a_copy, capture
     trainer.iterate()
-    return captured[0]
+    return captured
 
 
 def test_mirror_images_can_have_their_own_old_log_prob(tmp_path: Path, clip_path: Path):
@@ -374,16 +421,22 @@ def test_mirror_images_can_have_their_own_old_log_prob(tmp_path: Path, clip_path
         torch.manual_seed(0)
         with torch.no_grad():  # a policy that treats the two sides unlike each other, as a trained one does
             trainer.alg.actor.mlp[-1].bias.add_(0.05 * torch.randn_like(trainer.alg.actor.mlp[-1].bias))
-        old, own, n = _first_mini_batch_log_probs(trainer)
-        assert old.shape == own.shape == (2 * n,)
-        if own_log_prob:  # the larger of an image's own and its original's: the likelier images start at ratio 1
-            torch.testing.assert_close(old[n:], torch.maximum(own[n:], old[:n]), atol=1e-4, rtol=1e-4)
-            likelier = own[n:] > old[:n] + 0.1
-            assert likelier.any() and (own[n:] < old[:n] - 0.1).any()
-            torch.testing.assert_close(old[n:][likelier], own[n:][likelier], atol=1e-4, rtol=1e-4)
-        else:  # rsl-rl's way: the originals' repeated, which the policy does not give the images
-            torch.testing.assert_close(old[n:], old[:n])
-            assert (old[n:] - own[n:]).abs().max() > 0.1
+        batches = _mini_batch_log_probs(trainer)
+        ppo = trainer.cfg.ppo
+        assert len(batches) == ppo.num_learning_epochs * ppo.num_mini_batches
+        # the first mini-batch, and the last, taken after every other gradient step of the update: the images' old
+        # log-probabilities are still the rollout policy's, and each is its own image's (the shuffled indices hold)
+        for old, own, n in (batches[0], batches[-1]):
+            assert old.shape == own.shape == (2 * n,)
+            if own_log_prob:  # the larger of an image's own and its original's: the likelier images start at 1
+                torch.testing.assert_close(old[n:], torch.maximum(own[n:], old[:n]), atol=1e-4, rtol=1e-4)
+                likelier = own[n:] > old[:n] + 0.1
+                assert likelier.any() and (own[n:] < old[:n] - 0.1).any()
+                torch.testing.assert_close(old[n:][likelier], own[n:][likelier], atol=1e-4, rtol=1e-4)
+            else:  # rsl-rl's way: the originals' repeated, which the policy does not give the images
+                torch.testing.assert_close(old[n:], old[:n])
+                assert (old[n:] - own[n:]).abs().max() > 0.1
+        assert len(trainer.alg.storage.distribution_params) == 2 + own_log_prob  # the images' entry, when used
     assert TrainConfig.from_dict({**state["config"], "ppo": {k: v for k, v in state["config"]["ppo"].items()
                                                             if k != "mirror_rollout_log_prob"}}
                                  ).ppo.mirror_rollout_log_prob is False  # runs from before the flag
