@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -67,6 +68,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, args.clip, Path(tmp), device, backend)
         trainer.iterate()  # warm up
+        update, update_seconds = trainer.alg.update, []
+
+        def timed_update() -> dict:
+            start = time.perf_counter()
+            losses = update()
+            update_seconds.append(time.perf_counter() - start)
+            return losses
+
+        trainer.alg.update = timed_update
         rows = [trainer.iterate() for _ in range(args.iterations)]
     samples = len(rows) * cfg.env.num_envs * cfg.ppo.num_steps_per_env
     wall = sum(cfg.env.num_envs * cfg.ppo.num_steps_per_env / r["samples_per_s"] for r in rows)
@@ -81,6 +91,9 @@ def main() -> int:
     print(f"{'environment, zero actions (steps/s)':<40} {env_rate:>10,.0f}")
     print(f"{'training end to end (samples/s)':<40} {train_rate:>10,.0f}")
     print(f"{'training / simulation ceiling':<40} {train_rate / ceiling:>10.2f}")
+    print(f"{'PPO update, s per iteration (median)':<40} {statistics.median(update_seconds):>10.2f}")
+    print(f"{'whole iteration, s (median)':<40} "
+          f"{statistics.median(cfg.env.num_envs * cfg.ppo.num_steps_per_env / r['samples_per_s'] for r in rows):>10.2f}")
     return 0
 
 
