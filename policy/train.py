@@ -101,8 +101,7 @@ class Trainer:
         self.obs = self.observation_dict(self.env.observations())
         self.alg = PPO.construct_algorithm(self.obs, _EnvInfo(self.env, device), self.rsl_cfg, device)
         skip_logged_mirror_loss(self.alg, rollout_log_prob=cfg.ppo.mirror_rollout_log_prob)
-        if str(device).startswith("cpu"):
-            self.alg.optimizer = fused_adam(self.alg.optimizer)
+        self._fuse_adam_on_cpu()
         self._shrink_initial_actions()
         if dist:
             self.alg.broadcast_parameters()  # every process starts from process 0's networks
@@ -171,8 +170,7 @@ class Trainer:
         if tuple(state["config"]["ppo"]["hidden_dims"]) != tuple(self.cfg.ppo.hidden_dims):
             state = widened_checkpoint(state, self.alg.save())  # --init-from into wider networks
         self.alg.load(state, None, strict=True)
-        if str(self.device).startswith("cpu"):
-            self.alg.optimizer = fused_adam(self.alg.optimizer)
+        self._fuse_adam_on_cpu()  # a state dict saved unfused replaces the optimizer's settings
         self.iteration, self.samples, self.wall = state["iteration"], state["samples"], state["wall_s"]
         if self.cfg.env.adaptive_body_position_scale and "body_position_scale" in state:
             self.env.body_position_scale = self.env.xp.asarray(np.array(state["body_position_scale"]),
@@ -181,6 +179,10 @@ class Trainer:
         if failure is not None and len(failure) == len(self.env.bin_failure):
             self.env.bin_failure[:] = failure
         self.next_snapshot = (self.samples // self.cfg.snapshot_every_samples + 1) * self.cfg.snapshot_every_samples
+
+    def _fuse_adam_on_cpu(self) -> None:
+        if str(self.device).startswith("cpu"):
+            self.alg.optimizer = fused_adam(self.alg.optimizer)
 
     def set_learning_rate(self, rate: float) -> None:
         for group in self.alg.optimizer.param_groups:
