@@ -77,11 +77,13 @@ class EnvConfig:
     """Share of the pool that has the canonical proportions (friction still varies)."""
     variants_refreshed_per_reset_round: int = 4
     """Pool bodies replaced by fresh random ones each time refresh_variants() runs (2 until flip19)."""
-    start_from_standing: float = 0.25
-    """Probability that an episode starts at the clip's first frame (the evaluation's start). 0.5 from 1.97M
-    samples on (scratch25, branched from scratch24, seed 3): 6.18 / 7.56 cm at 3.5M samples and 4.94 / 5.59 at
-    5.0M, against scratch24's 6.88 / 8.09 and 5.44 / 6.44; not the default until a run from its first sample
-    agrees."""
+    start_from_standing: float = 0.5
+    """Probability that an episode starts at the clip's first frame (the evaluation's start). 0.25 until scratch28.
+    0.5 from the first sample against 0.25, same seeds, canonical / variants cm (selection seeds): seed 3
+    (scratch26 against scratch24) 6.24 / 7.29 against 6.88 / 8.09 at 3.5M samples, 5.01 / 6.00 against 5.44 /
+    6.44 at 5.0M; seed 2 (scratch27 against scratch23) 5.93 / 6.77 against 7.79 / 8.92, 5.03 / 5.70 against
+    6.03 / 6.99. The rest of the starts are adaptive, and half of those go to bins the policy's own flips never
+    pass through (the take-off's state lacks the flight's spin)."""
     start_bin_frames: int = 6
     """Width (control frames) of the bins of start times whose failure rates steer where episodes start."""
     start_floor: float = 0.05

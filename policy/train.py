@@ -543,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start-from-standing", type=float, metavar="SHARE",
                         help="share of a new run's episodes that start standing, at the clip's first frame, as the "
                         "evaluation's do; the rest start along the reference (EnvConfig.start_from_standing; "
-                        "default 0.25)")
+                        "default 0.5; 0.25 until scratch28)")
     parser.add_argument("--adaptive-body-kernel", action=argparse.BooleanOptionalAction,
                         help="whether a new run's body-position sharpness follows its own tracking error (default: "
                         "it does; EnvConfig.adaptive_body_position_scale) or stays at body_position_scale")
